@@ -1,0 +1,386 @@
+import { ConfigError, OverloadError } from '../errors.js';
+import {
+  FlowViolationError,
+  Label,
+  MalformedInputError,
+  PrivilegeSet,
+  createTagTCB,
+  partLabelTCB,
+  partNameTCB,
+  readPartTCB,
+  type Privilege,
+  type Tag,
+} from '../tcb/index.js';
+import { AuditLog, type AuditLogOptions } from './audit-log.js';
+import { eventPartsTCB, eventPresenceTCB, sealEventTCB, viewOfTCB, type Event } from './event.js';
+import { Sink, deliverToSink, type SinkRecord } from './sink.js';
+import {
+  Subscription,
+  UnitContext,
+  UnitState,
+  type EngineInternals,
+  type Filter,
+  type Handler,
+} from './unit-context.js';
+
+export interface EngineOptions {
+  /** Label checks (default true). `false` exists only to measure their cost; it is audited. */
+  readonly checks?: boolean;
+  /** Queue length above which `publish` returns false (backpressure). Default 16384. */
+  readonly highWater?: number;
+  /** Deliveries per turn of the event loop before yielding to I/O. Default 4096. */
+  readonly batchSize?: number;
+  readonly audit?: AuditLog | AuditLogOptions;
+}
+
+export interface UnitSpec {
+  /** Unique id of the unit (public: used in grants and the audit log). */
+  readonly name: string;
+  /** Initial label (default public). */
+  readonly label?: Label;
+  /** Privileges the host gives the unit (genuine Privilege objects it holds). */
+  readonly privileges?: Iterable<Privilege>;
+  /** Called with errors the unit's handlers or filters throw (runs as the unit). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A tag created by the host, with the creator's four privileges. */
+export interface TagGrant {
+  readonly tag: Tag;
+  readonly plus: Privilege;
+  readonly minus: Privilege;
+  readonly plusAuth: Privilege;
+  readonly minusAuth: Privilege;
+  readonly all: readonly Privilege[];
+}
+
+interface SubRecord {
+  active: boolean;
+  readonly unit: UnitState;
+  readonly handler: Handler;
+  readonly filter: Filter | undefined;
+}
+
+function positiveInt(v: number | undefined, dflt: number, what: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${what} must be a positive integer`);
+  return v;
+}
+
+/**
+ * The in-process event engine: units, publish/subscribe, batched dispatch with backpressure,
+ * sinks and the audit log. Dispatch runs through one FIFO queue, so the order in which a unit
+ * receives events depends only on events it may see (never on how much work secret units do).
+ */
+export class Engine {
+  readonly audit: AuditLog;
+  readonly #checks: boolean;
+  readonly #highWater: number;
+  readonly #lowWater: number;
+  readonly #hardLimit: number;
+  readonly #batch: number;
+  readonly #units = new Map<string, UnitState>();
+  readonly #topics = new Map<string, SubRecord[]>();
+  readonly #internals: EngineInternals;
+
+  #qe: (Event | undefined)[] = new Array<Event | undefined>(1024).fill(undefined);
+  #qs: (SubRecord | undefined)[] = new Array<SubRecord | undefined>(1024).fill(undefined);
+  #head = 0;
+  #size = 0;
+  #running = false;
+  #scheduled = false;
+  #readyWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+  #delivered = 0;
+
+  constructor(options: EngineOptions = {}) {
+    this.audit = options.audit instanceof AuditLog ? options.audit : new AuditLog(options.audit);
+    this.#checks = options.checks ?? true;
+    this.#highWater = positiveInt(options.highWater, 16384, 'highWater');
+    this.#lowWater = Math.max(1, this.#highWater >> 1);
+    this.#hardLimit = this.#highWater * 8;
+    this.#batch = positiveInt(options.batchSize, 4096, 'batchSize');
+    if (!this.#checks) {
+      this.audit.record({ kind: 'checks-disabled', op: 'engine created with label checks off' });
+    }
+    this.#internals = {
+      audit: this.audit,
+      publish: (u, topic, e, presence) => this.#publish(u, topic, e, presence),
+      subscribe: (u, topic, handler, filter) => this.#subscribe(u, topic, handler, filter),
+      output: (u, sink, e, presence) => {
+        this.#output(u, sink, e, presence);
+      },
+      unitById: (id) => this.#units.get(id),
+      createTag: (name, by) => this.#createTag(name, by),
+      ready: () => this.ready(),
+      close: (u) => {
+        this.#close(u);
+      },
+    };
+  }
+
+  /** Are label checks on? */
+  get checks(): boolean {
+    return this.#checks;
+  }
+
+  /** Create a tag as the host (configuration); the host receives its four privileges. */
+  createTag(name: string): TagGrant {
+    const { tag, privileges } = this.#createTag(name, 'host');
+    const [plus, minus, plusAuth, minusAuth] = privileges as [
+      Privilege,
+      Privilege,
+      Privilege,
+      Privilege,
+    ];
+    return Object.freeze({ tag, plus, minus, plusAuth, minusAuth, all: privileges });
+  }
+
+  #createTag(name: string, by: string): { tag: Tag; privileges: readonly Privilege[] } {
+    const made = createTagTCB(name);
+    this.audit.record({ kind: 'tag-created', unit: by, op: `create tag ${made.tag.toString()}` });
+    return made;
+  }
+
+  /** Start a unit. `setup(ctx)` (optional) subscribes it; the returned context drives it. */
+  unit(spec: UnitSpec, setup?: (ctx: UnitContext) => void): UnitContext {
+    if (typeof spec !== 'object' || typeof spec.name !== 'string' || spec.name.length === 0) {
+      throw new ConfigError('a unit needs a non-empty name');
+    }
+    if (this.#units.has(spec.name))
+      throw new ConfigError(`a unit named '${spec.name}' already exists`);
+    const label = Label.assert(spec.label ?? Label.public, `label of unit '${spec.name}'`);
+    const privileges = PrivilegeSet.from(spec.privileges ?? []);
+    if (spec.onError !== undefined && typeof spec.onError !== 'function') {
+      throw new ConfigError('onError must be a function');
+    }
+    const u = new UnitState(spec.name, label, privileges, this.audit, this.#checks, spec.onError);
+    this.#units.set(u.id, u);
+    this.audit.record({
+      kind: 'unit-started',
+      unit: u.id,
+      op: `start with privileges [${privileges.describe().join(' ')}]`,
+      to: label.toString(),
+    });
+    const ctx = new UnitContext(u, this.#internals);
+    if (setup !== undefined) setup(ctx);
+    return ctx;
+  }
+
+  /** A boundary to the world at `label`: only data that may flow to `label` reaches `write`. */
+  sink(name: string, label: Label, write: (record: SinkRecord) => void): Sink {
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('a sink needs a name');
+    Label.assert(label, `label of sink '${name}'`);
+    if (typeof write !== 'function') throw new ConfigError('a sink needs a write function');
+    return new Sink(name, label, write);
+  }
+
+  /** Resolves when the queue is at or below its low-water mark. */
+  ready(): Promise<void> {
+    if (this.#size <= this.#lowWater) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Resolves when every queued delivery has been dispatched. */
+  idle(): Promise<void> {
+    if (this.#size === 0 && !this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Dispatch everything queued now, synchronously (no-op when called from inside a handler). */
+  flush(): void {
+    if (this.#running) return;
+    while (this.#size > 0) this.#run(this.#batch);
+    this.#wake();
+  }
+
+  /** Queue length and delivery count, for probes and tests. */
+  stats(): { queued: number; delivered: number; units: number } {
+    return { queued: this.#size, delivered: this.#delivered, units: this.#units.size };
+  }
+
+  #subscribe(
+    u: UnitState,
+    topic: string,
+    handler: Handler,
+    filter: Filter | undefined,
+  ): Subscription {
+    const rec: SubRecord = { active: true, unit: u, handler, filter };
+    let subs = this.#topics.get(topic);
+    if (subs === undefined) this.#topics.set(topic, (subs = []));
+    subs.push(rec);
+    return new Subscription(rec);
+  }
+
+  #close(u: UnitState): void {
+    u.closed = true;
+    for (const [topic, subs] of this.#topics) {
+      const kept = subs.filter((s) => {
+        if (s.unit !== u) return true;
+        s.active = false;
+        return false;
+      });
+      this.#topics.set(topic, kept);
+    }
+    this.#units.delete(u.id);
+  }
+
+  #publish(u: UnitState, topic: string, e: Event, presence: Label): boolean {
+    if (u.closed) throw new MalformedInputError('this unit is closed');
+    if (!this.#running && this.#size >= this.#hardLimit) {
+      throw new OverloadError('dispatch queue full: when publish returns false, await ctx.ready()');
+    }
+    if (!sealEventTCB(e, u, presence, topic)) {
+      throw new MalformedInputError('publish takes an open event created by this unit');
+    }
+    const subs = this.#topics.get(topic);
+    if (subs !== undefined) {
+      for (let i = 0; i < subs.length; i++) {
+        const s = subs[i] as SubRecord;
+        if (this.#checks && !presence.flowsTo(s.unit.label)) continue;
+        this.#enqueue(e, s);
+      }
+    }
+    return this.#size < this.#highWater;
+  }
+
+  #output(u: UnitState, sink: Sink, e: Event, presence: Label): void {
+    if (!(sink instanceof Sink))
+      throw new MalformedInputError('output takes a sink from engine.sink()');
+    const parts: SinkRecord['parts'][number][] = [];
+    const to = sink.label;
+    const refuse = (what: string): never => {
+      u.audit.record({
+        kind: 'refused-output',
+        unit: u.id,
+        op: `output to sink '${sink.name}': ${what}`,
+        from: u.label.toString(),
+        to: to.toString(),
+      });
+      throw new FlowViolationError(
+        `output to sink '${sink.name}' at ${to.toString()}: ${what} at ${u.label.toString()} may not flow there`,
+      );
+    };
+    if (this.#checks && !presence.flowsTo(to)) refuse('the event');
+    for (const p of eventPartsTCB(e)) {
+      const label = partLabelTCB(p);
+      const reader = this.#checks ? to : label;
+      const value = readPartTCB(p, reader);
+      if (value !== undefined) parts.push(Object.freeze({ name: partNameTCB(p), label, value }));
+      else if (label.flowsTo(u.label)) refuse('a part this unit can see');
+    }
+    if (!sealEventTCB(e, u, presence, sink.name)) {
+      throw new MalformedInputError('output takes an open event created by this unit');
+    }
+    try {
+      deliverToSink(sink, Object.freeze({ parts: Object.freeze(parts) }));
+    } catch {
+      u.audit.record({ kind: 'sink-error', unit: u.id, op: `sink '${sink.name}' threw` });
+    }
+  }
+
+  #enqueue(e: Event, s: SubRecord): void {
+    let cap = this.#qe.length;
+    if (this.#size === cap) {
+      const qe = new Array<Event | undefined>(cap * 2).fill(undefined);
+      const qs = new Array<SubRecord | undefined>(cap * 2).fill(undefined);
+      for (let i = 0; i < cap; i++) {
+        const j = (this.#head + i) & (cap - 1);
+        qe[i] = this.#qe[j];
+        qs[i] = this.#qs[j];
+      }
+      this.#qe = qe;
+      this.#qs = qs;
+      this.#head = 0;
+      cap *= 2;
+    }
+    const t = (this.#head + this.#size) & (cap - 1);
+    this.#qe[t] = e;
+    this.#qs[t] = s;
+    this.#size++;
+    if (!this.#running && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#tick);
+    }
+  }
+
+  readonly #tick = (): void => {
+    this.#scheduled = false;
+    if (this.#running) return;
+    this.#run(this.#batch);
+    if (this.#size > 0) {
+      this.#scheduled = true;
+      setImmediate(this.#tick);
+    }
+    this.#wake();
+  };
+
+  #wake(): void {
+    if (this.#size <= this.#lowWater && this.#readyWaiters.length > 0) {
+      const w = this.#readyWaiters;
+      this.#readyWaiters = [];
+      for (const r of w) r();
+    }
+    if (this.#size === 0 && this.#idleWaiters.length > 0) {
+      const w = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const r of w) r();
+    }
+  }
+
+  #run(budget: number): void {
+    this.#running = true;
+    try {
+      while (this.#size > 0 && budget-- > 0) {
+        const mask = this.#qe.length - 1;
+        const h = this.#head;
+        const e = this.#qe[h] as Event;
+        const s = this.#qs[h] as SubRecord;
+        this.#qe[h] = undefined;
+        this.#qs[h] = undefined;
+        this.#head = (h + 1) & mask;
+        this.#size--;
+        this.#deliver(e, s);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #deliver(e: Event, s: SubRecord): void {
+    if (!s.active) return;
+    const u = s.unit;
+    let view;
+    if (this.#checks) {
+      // The subscriber's label may have changed since the event was queued: check again.
+      if (!(eventPresenceTCB(e) as Label).flowsTo(u.label)) return;
+      view = viewOfTCB(e, u.label);
+    } else {
+      view = viewOfTCB(e, null);
+    }
+    try {
+      if (s.filter !== undefined && !s.filter(view)) return;
+      u.delivered++;
+      this.#delivered++;
+      s.handler(view);
+    } catch (err) {
+      this.#unitError(u, err);
+    }
+  }
+
+  #unitError(u: UnitState, err: unknown): void {
+    u.errors++;
+    this.audit.record({
+      kind: 'unit-error',
+      unit: u.id,
+      op: 'a handler or filter threw',
+      from: u.label.toString(),
+    });
+    if (u.onError === undefined) return;
+    try {
+      u.onError(err);
+    } catch {
+      // An error handler that throws is the unit's problem only; it is counted above.
+    }
+  }
+}

@@ -1,0 +1,254 @@
+import {
+  FlowViolationError,
+  InsufficientPrivilegeError,
+  Label,
+  MalformedInputError,
+  PrivilegeSet,
+  canChangeLabel,
+  canWrite,
+  writePart,
+  type LabelledPart,
+  type PrivilegeKind,
+  Tag,
+} from '../tcb/index.js';
+import type { AuditLog } from './audit-log.js';
+import { Event, eventPartsTCB, viewEventTCB, type EventView, type PartWriter } from './event.js';
+import type { Sink } from './sink.js';
+
+/** A unit's handler for one delivered event. */
+export type Handler = (event: EventView) => void;
+/** A subscription filter: runs over the parts visible to the subscriber only. */
+export type Filter = (event: EventView) => boolean;
+
+/**
+ * Engine-internal state of a unit: its current label and privileges. Never reachable from unit
+ * code (the context holds it in a private field).
+ */
+export class UnitState implements PartWriter {
+  errors = 0;
+  delivered = 0;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    public label: Label,
+    public privileges: PrivilegeSet,
+    readonly audit: AuditLog,
+    readonly checks: boolean,
+    readonly onError: ((error: unknown) => void) | undefined,
+  ) {}
+
+  writePart(name: string, value: unknown, label: Label | undefined): LabelledPart {
+    const to = label ?? this.label;
+    try {
+      return writePart(this.checks ? this.label : to, this.privileges, name, to, value);
+    } catch (e) {
+      if (e instanceof FlowViolationError) {
+        this.audit.record({
+          kind: 'refused-write',
+          unit: this.id,
+          op: 'add part',
+          from: this.label.toString(),
+          to: Label.assert(to).toString(),
+        });
+      }
+      throw e;
+    }
+  }
+
+  /** The presence label for an output: the unit's label, or a lower one its privileges allow. */
+  presence(requested: Label | undefined, op: 'publish' | 'output'): Label {
+    if (requested === undefined || requested === this.label) return this.label;
+    Label.assert(requested, 'presence');
+    if (this.checks && !canWrite(this.label, this.privileges, requested)) {
+      this.audit.record({
+        kind: op === 'publish' ? 'refused-publish' : 'refused-output',
+        unit: this.id,
+        op: `${op} at a lower presence`,
+        from: this.label.toString(),
+        to: requested.toString(),
+      });
+      throw new FlowViolationError(
+        `${op}: unit at ${this.label.toString()} may not publish at presence ${requested.toString()}`,
+      );
+    }
+    return requested;
+  }
+}
+
+/** What the engine offers a unit's context (internal; not part of the public API). */
+export interface EngineInternals {
+  readonly audit: AuditLog;
+  publish(u: UnitState, topic: string, event: Event, presence: Label): boolean;
+  subscribe(
+    u: UnitState,
+    topic: string,
+    handler: Handler,
+    filter: Filter | undefined,
+  ): Subscription;
+  output(u: UnitState, sink: Sink, event: Event, presence: Label): void;
+  unitById(id: string): UnitState | undefined;
+  createTag(name: string, by: string): { tag: Tag; privileges: readonly unknown[] };
+  ready(): Promise<void>;
+  close(u: UnitState): void;
+}
+
+/** A live subscription; `unsubscribe()` stops further deliveries (queued ones are dropped). */
+export class Subscription {
+  readonly #record: { active: boolean };
+  constructor(record: { active: boolean }) {
+    this.#record = record;
+  }
+  get active(): boolean {
+    return this.#record.active;
+  }
+  unsubscribe(): void {
+    this.#record.active = false;
+  }
+}
+
+export interface PublishOptions {
+  /** Publish at this presence label instead of the unit's own (needs privileges if lower). */
+  readonly presence?: Label;
+}
+
+/**
+ * A unit's API: everything a processing unit may do. Checks happen here or in the trusted
+ * core; the unit never holds its privileges, its state or the engine.
+ */
+export class UnitContext {
+  readonly #u: UnitState;
+  readonly #engine: EngineInternals;
+
+  constructor(u: UnitState, engine: EngineInternals) {
+    this.#u = u;
+    this.#engine = engine;
+  }
+
+  get id(): string {
+    return this.#u.id;
+  }
+
+  /** The unit's current label. It changes only through `changeLabel`. */
+  get label(): Label {
+    return this.#u.label;
+  }
+
+  /** The unit's privileges, described (e.g. `alice#1a2b3c+`); descriptions confer nothing. */
+  get privileges(): string[] {
+    return this.#u.privileges.describe();
+  }
+
+  /** A new, open event owned by this unit. */
+  event(): Event {
+    return new Event(this.#u, []);
+  }
+
+  /**
+   * A new, open event carrying every part of a received one, including parts this unit may not
+   * see (forwarded unopened, as DEFCon does); add parts, then publish.
+   */
+  derive(view: EventView): Event {
+    return new Event(this.#u, [...eventPartsTCB(viewEventTCB(view))]);
+  }
+
+  /**
+   * Publish an event of this unit's on `topic`. Returns false when the engine's queue is above
+   * its high-water mark: a well-behaved source then awaits `ready()`.
+   */
+  publish(topic: string, event: Event, options: PublishOptions = {}): boolean {
+    if (typeof topic !== 'string' || topic.length === 0) {
+      throw new MalformedInputError('a topic is a non-empty string');
+    }
+    if (!(event instanceof Event))
+      throw new MalformedInputError('publish takes an event from ctx.event()');
+    return this.#engine.publish(
+      this.#u,
+      topic,
+      event,
+      this.#u.presence(options.presence, 'publish'),
+    );
+  }
+
+  /** Subscribe to `topic`; the filter and the handler see only the parts this unit may see. */
+  subscribe(topic: string, handler: Handler, options: { filter?: Filter } = {}): Subscription {
+    if (typeof topic !== 'string' || topic.length === 0) {
+      throw new MalformedInputError('a topic is a non-empty string');
+    }
+    if (typeof handler !== 'function') throw new MalformedInputError('a handler is a function');
+    if (options.filter !== undefined && typeof options.filter !== 'function') {
+      throw new MalformedInputError('a filter is a function');
+    }
+    return this.#engine.subscribe(this.#u, topic, handler, options.filter);
+  }
+
+  /**
+   * Send an event to the world through a sink. FlowViolationError (nothing sent) if the event's
+   * presence, or a part this unit can see, may not flow to the sink's label; parts this unit
+   * cannot see that may not flow there are withheld silently.
+   */
+  output(sink: Sink, event: Event, options: PublishOptions = {}): void {
+    if (!(event instanceof Event))
+      throw new MalformedInputError('output takes an event from ctx.event()');
+    this.#engine.output(this.#u, sink, event, this.#u.presence(options.presence, 'output'));
+  }
+
+  /** Resolves when the engine's queue has drained below its low-water mark. */
+  ready(): Promise<void> {
+    return this.#engine.ready();
+  }
+
+  /** Change this unit's label explicitly; needs t+ for every tag added, t- for every tag removed. */
+  changeLabel(to: Label): void {
+    const u = this.#u;
+    Label.assert(to, 'new label');
+    const from = u.label;
+    if (u.checks && !canChangeLabel(from, u.privileges, to)) {
+      u.audit.record({
+        kind: 'refused-label-change',
+        unit: u.id,
+        op: 'change label',
+        from: from.toString(),
+        to: to.toString(),
+      });
+      throw new InsufficientPrivilegeError(
+        `change label from ${from.toString()} to ${to.toString()}: missing t+ or t- privileges`,
+      );
+    }
+    u.label = to;
+    u.audit.record({
+      kind: 'label-change',
+      unit: u.id,
+      op: 'change label',
+      from: from.toString(),
+      to: to.toString(),
+    });
+  }
+
+  /** Create a tag; this unit receives all four privileges on it. */
+  createTag(name: string): Tag {
+    const { tag, privileges } = this.#engine.createTag(name, this.#u.id);
+    this.#u.privileges = this.#u.privileges.withAll(privileges);
+    return tag;
+  }
+
+  /** Grant `kind` on `tag` to another unit; needs t+auth (for plus kinds) or t-auth (minus). */
+  grant(unitId: string, tag: Tag, kind: PrivilegeKind): void {
+    const u = this.#u;
+    const target = this.#engine.unitById(unitId);
+    if (target === undefined) throw new MalformedInputError(`grant: no unit '${unitId}'`);
+    const op = `grant ${kind} on ${Tag.isTag(tag) ? tag.toString() : 'a non-tag'} to ${target.id}`;
+    try {
+      target.privileges = u.privileges.grantTCB(target.privileges, tag, kind);
+    } catch (e) {
+      u.audit.record({ kind: 'refused-grant', unit: u.id, op });
+      throw e;
+    }
+    u.audit.record({ kind: 'grant', unit: u.id, op });
+  }
+
+  /** Stop this unit: its subscriptions end and its queued deliveries are dropped. */
+  close(): void {
+    this.#engine.close(this.#u);
+  }
+}

@@ -1,0 +1,138 @@
+import { types } from 'node:util';
+import { canWrite } from './checks.js';
+import { FlowViolationError, MalformedInputError } from './errors.js';
+import { Label } from './label.js';
+import type { PrivilegeSet } from './privilege.js';
+
+const MINT_KEY = Symbol('sluice.part.mint');
+const MAX_DEPTH = 64;
+const NAME_RE = /^\P{Cc}{1,256}$/u;
+
+/** What a part's value may be: JSON-like data plus bigint, deeply frozen. */
+export type PartValue =
+  | string
+  | number
+  | boolean
+  | bigint
+  | null
+  | readonly PartValue[]
+  | { readonly [k: string]: PartValue };
+
+function refuse(name: string, why: string): never {
+  throw new MalformedInputError(`part '${name}': ${why}`);
+}
+
+/** A deeply frozen copy of `v`, or a clear error. Copies, so the caller keeps no mutable alias. */
+function snapshot(
+  name: string,
+  v: unknown,
+  depth: number,
+  path: Set<object> | undefined,
+): PartValue {
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return v;
+    case 'object':
+      if (v === null) return null;
+      break;
+    default:
+      refuse(name, `a value of type ${typeof v} is not serializable`);
+  }
+  if (depth > MAX_DEPTH) refuse(name, `value nested deeper than ${MAX_DEPTH}`);
+  if (types.isProxy(v)) refuse(name, 'a proxy is not a plain value');
+  path ??= new Set();
+  if (path.has(v)) refuse(name, 'value is cyclic');
+  const proto: unknown = Object.getPrototypeOf(v);
+  path.add(v);
+  let out: PartValue;
+  if (Array.isArray(v)) {
+    if (proto !== Array.prototype)
+      refuse(name, 'an array with a foreign prototype is not plain data');
+    const a: PartValue[] = [];
+    for (let i = 0; i < v.length; i++) a.push(snapshot(name, v[i], depth + 1, path));
+    out = a;
+  } else if (proto === Object.prototype || proto === null) {
+    const o: Record<string, PartValue> = {};
+    for (const k of Reflect.ownKeys(v)) {
+      if (typeof k === 'symbol') refuse(name, 'symbol keys are not serializable');
+      const d = Object.getOwnPropertyDescriptor(v, k) as PropertyDescriptor;
+      if (!('value' in d)) refuse(name, 'accessor properties are not plain data');
+      o[k] = snapshot(name, d.value, depth + 1, path);
+    }
+    out = o;
+  } else {
+    refuse(name, 'only plain objects and arrays are allowed (no class instances, Map, Date, …)');
+  }
+  path.delete(v);
+  return Object.freeze(out);
+}
+
+let nameOf: (p: LabelledPart) => string;
+let labelOf: (p: LabelledPart) => Label;
+let valueOf: (p: LabelledPart) => PartValue;
+
+/**
+ * A named, labelled, immutable value. It has no public member: its name, label and value are
+ * reachable only through the trusted functions below, so a part that leaks to unit code (say,
+ * through a forwarded event) reveals nothing, not even its name.
+ */
+export class LabelledPart {
+  readonly #name: string;
+  readonly #label: Label;
+  readonly #value: PartValue;
+
+  constructor(key: symbol, name: string, label: Label, value: PartValue) {
+    if (key !== MINT_KEY) throw new MalformedInputError('parts are made by writePart');
+    this.#name = name;
+    this.#label = label;
+    this.#value = value;
+    Object.freeze(this);
+  }
+
+  static {
+    nameOf = (p) => p.#name;
+    labelOf = (p) => p.#label;
+    valueOf = (p) => p.#value;
+  }
+}
+
+/** Trusted: a part's name (engine-internal; never shown for a part the reader may not see). */
+export function partNameTCB(p: LabelledPart): string {
+  return nameOf(p);
+}
+
+/** Trusted: a part's label. */
+export function partLabelTCB(p: LabelledPart): Label {
+  return labelOf(p);
+}
+
+/** Read rule: the value iff the part's label ⊑ reader, else exactly what an absent part reads as. */
+export function readPartTCB(p: LabelledPart, reader: Label): PartValue | undefined {
+  return labelOf(p).flowsTo(reader) ? valueOf(p) : undefined;
+}
+
+/**
+ * Write rule, then construction: a writer at `writer` with privileges `p` adds part `name` at
+ * `label`. Throws FlowViolationError (labels only, never the value) when the write is refused.
+ */
+export function writePart(
+  writer: Label,
+  p: PrivilegeSet,
+  name: string,
+  label: Label,
+  value: unknown,
+): LabelledPart {
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    throw new MalformedInputError('a part name is a string of 1-256 non-control characters');
+  }
+  Label.assert(label, `label of part '${name}'`);
+  if (!canWrite(writer, p, label)) {
+    throw new FlowViolationError(
+      `add part '${name}': writer at ${writer.toString()} may not write at ${label.toString()}`,
+    );
+  }
+  return new LabelledPart(MINT_KEY, name, label, snapshot(name, value, 0, undefined));
+}

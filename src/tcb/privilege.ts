@@ -1,0 +1,148 @@
+import { InsufficientPrivilegeError, MalformedInputError } from './errors.js';
+import { mintTagTCB, tagAt, tagIndex, type Tag } from './tag.js';
+
+const MINT_KEY = Symbol('sluice.privilege.mint');
+
+/** `t+` adds t to a label, `t-` removes it; the auths may grant those (and themselves) onward. */
+export type PrivilegeKind = 'plus' | 'minus' | 'plus-auth' | 'minus-auth';
+const KINDS: readonly PrivilegeKind[] = ['plus', 'minus', 'plus-auth', 'minus-auth'];
+const SUFFIX = { plus: '+', minus: '-', 'plus-auth': '+auth', 'minus-auth': '-auth' } as const;
+
+/**
+ * A privilege is a capability: it cannot be constructed outside this module, copied into a
+ * working privilege (clones lose the private brand), or serialized (toJSON throws).
+ */
+export class Privilege {
+  readonly #tag: Tag;
+  readonly #kind: PrivilegeKind;
+
+  constructor(key: symbol, tag: Tag, kind: PrivilegeKind) {
+    if (key !== MINT_KEY) throw new MalformedInputError('privileges cannot be constructed');
+    this.#tag = tag;
+    this.#kind = kind;
+    Object.freeze(this);
+  }
+
+  get tag(): Tag {
+    return this.#tag;
+  }
+
+  get kind(): PrivilegeKind {
+    return this.#kind;
+  }
+
+  toString(): string {
+    return `${this.#tag.toString()}${SUFFIX[this.#kind]}`;
+  }
+
+  /** A privilege never leaves the process as data. */
+  toJSON(): never {
+    throw new MalformedInputError('privileges cannot be serialized');
+  }
+
+  static isPrivilege(x: unknown): x is Privilege {
+    return typeof x === 'object' && x !== null && #tag in x;
+  }
+}
+
+/** The four sets of tag indices a holder has each privilege for, sorted. */
+type Sets = Readonly<Record<PrivilegeKind, Int32Array>>;
+
+function add(a: Int32Array, x: number): Int32Array {
+  if (a.includes(x)) return a;
+  return Int32Array.from([...a, x]).sort();
+}
+
+/**
+ * An immutable set of privileges, held by the engine for a unit. Built only from genuine
+ * privileges or by an audited grant; never handed to unit code.
+ */
+export class PrivilegeSet {
+  readonly #sets: Sets;
+
+  /** The empty set. */
+  static get empty(): PrivilegeSet {
+    return EMPTY_SET;
+  }
+
+  constructor(key: symbol, sets: Sets) {
+    if (key !== MINT_KEY) throw new MalformedInputError('privilege sets cannot be constructed');
+    this.#sets = sets;
+    Object.freeze(this);
+  }
+
+  /** A set from genuine privilege objects; a forged or cloned object is refused. */
+  static from(privileges: Iterable<unknown>): PrivilegeSet {
+    return PrivilegeSet.empty.withAll(privileges);
+  }
+
+  /** This set plus genuine privilege objects; a forged or cloned object is refused. */
+  withAll(privileges: Iterable<unknown>): PrivilegeSet {
+    const genuine = Array.from(privileges, (p) => {
+      if (!Privilege.isPrivilege(p)) {
+        throw new MalformedInputError('not a privilege (privileges cannot be forged or copied)');
+      }
+      return p;
+    });
+    return genuine.reduce<PrivilegeSet>((set, p) => set.#with(p.kind, tagIndex(p.tag)), this);
+  }
+
+  #with(kind: PrivilegeKind, t: number): PrivilegeSet {
+    const cur = this.#sets[kind];
+    const next = add(cur, t);
+    if (next === cur) return this;
+    return new PrivilegeSet(MINT_KEY, { ...this.#sets, [kind]: next });
+  }
+
+  static isPrivilegeSet(x: unknown): x is PrivilegeSet {
+    return typeof x === 'object' && x !== null && #sets in x;
+  }
+
+  has(kind: PrivilegeKind, tag: Tag): boolean {
+    return this.#sets[kind].includes(tagIndex(tag));
+  }
+
+  /** Trusted: the sorted tag indices held for `kind` (for the checks; never hand out). */
+  indicesTCB(kind: PrivilegeKind): Int32Array {
+    return this.#sets[kind];
+  }
+
+  /** Human-readable list, e.g. `alice#1a2b3c+`, for audit and debugging (no capability). */
+  describe(): string[] {
+    const out: string[] = [];
+    for (const k of KINDS)
+      for (const x of this.#sets[k]) out.push(`${tagAt(x).toString()}${SUFFIX[k]}`);
+    return out;
+  }
+
+  /**
+   * Grant `kind` on `tag` from this holder to `to`: `t+` and `t+auth` need `t+auth`; `t-` and
+   * `t-auth` need `t-auth`. Returns the receiver's new set.
+   */
+  grantTCB(to: PrivilegeSet, tag: Tag, kind: PrivilegeKind): PrivilegeSet {
+    if (!KINDS.includes(kind))
+      throw new MalformedInputError('privilege kind is plus, minus, plus-auth or minus-auth');
+    const t = tagIndex(tag);
+    const auth = kind === 'plus' || kind === 'plus-auth' ? 'plus-auth' : 'minus-auth';
+    if (!this.#sets[auth].includes(t)) {
+      throw new InsufficientPrivilegeError(
+        `grant of ${tag.toString()}${SUFFIX[kind]} needs ${tag.toString()}${SUFFIX[auth]}`,
+      );
+    }
+    return to.#with(kind, t);
+  }
+}
+
+const NONE = new Int32Array(0);
+const EMPTY_SET = new PrivilegeSet(MINT_KEY, {
+  plus: NONE,
+  minus: NONE,
+  'plus-auth': NONE,
+  'minus-auth': NONE,
+});
+
+/** Mint a tag and the creator's four privileges on it. */
+export function createTagTCB(name: string): { tag: Tag; privileges: readonly Privilege[] } {
+  const tag = mintTagTCB(name);
+  return { tag, privileges: Object.freeze(KINDS.map((k) => new Privilege(MINT_KEY, tag, k))) };
+}
