@@ -56,6 +56,8 @@ export interface TagGrant {
 
 interface SubRecord {
   active: boolean;
+  /** Deliveries of this subscription still in the queue: while > 0, new ones queue behind. */
+  pending: number;
   readonly unit: UnitState;
   readonly handler: Handler;
   readonly filter: Filter | undefined;
@@ -67,10 +69,21 @@ function positiveInt(v: number | undefined, dflt: number, what: string): number 
   return v;
 }
 
+/** Deliveries nested deeper than this on the stack go through the queue instead. */
+const MAX_DEPTH = 64;
+
 /**
- * The in-process event engine: units, publish/subscribe, batched dispatch with backpressure,
- * sinks and the audit log. Dispatch runs through one FIFO queue, so the order in which a unit
- * receives events depends only on events it may see (never on how much work secret units do).
+ * The in-process event engine: units, publish/subscribe, dispatch with backpressure, sinks and
+ * the audit log.
+ *
+ * Dispatch is depth-first and synchronous where it can be (publish calls the subscribers'
+ * handlers at once, as RxJS does: no queue, no allocation, and a slow unit slows its producer),
+ * and goes through one FIFO queue, drained in batches, when it cannot: a busy (re-entered)
+ * unit, a subscription that already has queued deliveries, or a stack deeper than MAX_DEPTH.
+ * Each subscription receives events in publish order. Which path a delivery takes depends only
+ * on the chain of deliveries that caused it, and a unit is only ever delivered events whose
+ * presence flows to it, so the order a unit sees depends only on events it may see, never on
+ * how much work units above it do.
  */
 export class Engine {
   readonly audit: AuditLog;
@@ -92,6 +105,7 @@ export class Engine {
   #readyWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   #delivered = 0;
+  #depth = 0;
 
   constructor(options: EngineOptions = {}) {
     this.audit = options.audit instanceof AuditLog ? options.audit : new AuditLog(options.audit);
@@ -205,7 +219,7 @@ export class Engine {
     handler: Handler,
     filter: Filter | undefined,
   ): Subscription {
-    const rec: SubRecord = { active: true, unit: u, handler, filter };
+    const rec: SubRecord = { active: true, pending: 0, unit: u, handler, filter };
     let subs = this.#topics.get(topic);
     if (subs === undefined) this.#topics.set(topic, (subs = []));
     subs.push(rec);
@@ -238,7 +252,8 @@ export class Engine {
       for (let i = 0; i < subs.length; i++) {
         const s = subs[i] as SubRecord;
         if (this.#checks && !presence.flowsTo(s.unit.label)) continue;
-        this.#enqueue(e, s);
+        if (s.pending === 0 && s.unit.busy === 0 && this.#depth < MAX_DEPTH) this.#deliver(e, s);
+        else this.#enqueue(e, s);
       }
     }
     return this.#size < this.#highWater;
@@ -298,6 +313,7 @@ export class Engine {
     this.#qe[t] = e;
     this.#qs[t] = s;
     this.#size++;
+    s.pending++;
     if (!this.#running && !this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#tick);
@@ -340,6 +356,7 @@ export class Engine {
         this.#qs[h] = undefined;
         this.#head = (h + 1) & mask;
         this.#size--;
+        s.pending--;
         this.#deliver(e, s);
       }
     } finally {
@@ -358,6 +375,8 @@ export class Engine {
     } else {
       view = viewOfTCB(e, null);
     }
+    u.busy++;
+    this.#depth++;
     try {
       if (s.filter !== undefined && !s.filter(view)) return;
       u.delivered++;
@@ -365,6 +384,9 @@ export class Engine {
       s.handler(view);
     } catch (err) {
       this.#unitError(u, err);
+    } finally {
+      u.busy--;
+      this.#depth--;
     }
   }
 

@@ -15,6 +15,9 @@ import type { AuditLog } from './audit-log.js';
 import { Event, eventPartsTCB, viewEventTCB, type EventView, type PartWriter } from './event.js';
 import type { Sink } from './sink.js';
 
+/** Shared by every new event until its first part (Event.add replaces it, never pushes to it). */
+const NO_PARTS: LabelledPart[] = [];
+
 /** A unit's handler for one delivered event. */
 export type Handler = (event: EventView) => void;
 /** A subscription filter: runs over the parts visible to the subscriber only. */
@@ -28,6 +31,8 @@ export class UnitState implements PartWriter {
   errors = 0;
   delivered = 0;
   closed = false;
+  /** Handler frames of this unit on the stack (a busy unit is never re-entered: it gets queued). */
+  busy = 0;
 
   constructor(
     readonly id: string,
@@ -141,7 +146,7 @@ export class UnitContext {
 
   /** A new, open event owned by this unit. */
   event(): Event {
-    return new Event(this.#u, []);
+    return new Event(this.#u, NO_PARTS);
   }
 
   /**
@@ -156,7 +161,7 @@ export class UnitContext {
    * Publish an event of this unit's on `topic`. Returns false when the engine's queue is above
    * its high-water mark: a well-behaved source then awaits `ready()`.
    */
-  publish(topic: string, event: Event, options: PublishOptions = {}): boolean {
+  publish(topic: string, event: Event, options?: PublishOptions): boolean {
     if (typeof topic !== 'string' || topic.length === 0) {
       throw new MalformedInputError('a topic is a non-empty string');
     }
@@ -166,7 +171,7 @@ export class UnitContext {
       this.#u,
       topic,
       event,
-      this.#u.presence(options.presence, 'publish'),
+      this.#u.presence(options?.presence, 'publish'),
     );
   }
 
@@ -187,10 +192,10 @@ export class UnitContext {
    * presence, or a part this unit can see, may not flow to the sink's label; parts this unit
    * cannot see that may not flow there are withheld silently.
    */
-  output(sink: Sink, event: Event, options: PublishOptions = {}): void {
+  output(sink: Sink, event: Event, options?: PublishOptions): void {
     if (!(event instanceof Event))
       throw new MalformedInputError('output takes an event from ctx.event()');
-    this.#engine.output(this.#u, sink, event, this.#u.presence(options.presence, 'output'));
+    this.#engine.output(this.#u, sink, event, this.#u.presence(options?.presence, 'output'));
   }
 
   /** Resolves when the engine's queue has drained below its low-water mark. */

@@ -22,8 +22,8 @@ function differenceCovered(a: Int32Array, b: Int32Array, have: Int32Array): bool
 export function canWrite(from: Label, p: PrivilegeSet, to: Label): boolean {
   if (from.flowsTo(to)) return true;
   return (
-    differenceCovered(secrecyOfTCB(from), secrecyOfTCB(to), p.indicesTCB('minus')) &&
-    differenceCovered(integrityOfTCB(to), integrityOfTCB(from), p.indicesTCB('plus'))
+    differenceCovered(secrecyOfTCB(from), secrecyOfTCB(to), p.minusTCB()) &&
+    differenceCovered(integrityOfTCB(to), integrityOfTCB(from), p.plusTCB())
   );
 }
 
@@ -33,8 +33,8 @@ export function canWrite(from: Label, p: PrivilegeSet, to: Label): boolean {
  */
 export function canChangeLabel(from: Label, p: PrivilegeSet, to: Label): boolean {
   if (from === to) return true;
-  const plus = p.indicesTCB('plus');
-  const minus = p.indicesTCB('minus');
+  const plus = p.plusTCB();
+  const minus = p.minusTCB();
   const fs = secrecyOfTCB(from);
   const ts = secrecyOfTCB(to);
   const fi = integrityOfTCB(from);
