@@ -68,14 +68,15 @@ describe('Engine: reading', () => {
 
   it('newest visible part wins a name; getAll lists visible ones oldest first', () => {
     const { engine, A } = setup();
-    let view: EventView | undefined;
-    engine.unit({ name: 'r', label: A }, (ctx) => ctx.subscribe('t', (ev) => (view = ev)));
+    const views: EventView[] = [];
+    engine.unit({ name: 'r', label: A }, (ctx) => ctx.subscribe('t', (ev) => views.push(ev)));
     const src = engine.unit({ name: 'src' });
     src.publish('t', src.event().add('v', 1).add('v', 2, A));
     engine.flush();
-    assert.equal(view?.get('v'), 2);
-    assert.equal(view?.labelOf('v'), A);
-    assert.deepEqual(view?.getAll('v'), [1, 2]);
+    const view = views[0]!;
+    assert.equal(view.get('v'), 2);
+    assert.equal(view.labelOf('v'), A);
+    assert.deepEqual(view.getAll('v'), [1, 2]);
   });
 });
 
