@@ -123,6 +123,24 @@ describe('Label', () => {
     });
   });
 
+  it('cannot be patched: labels, the class and its prototype are frozen', () => {
+    const l = Label.secrecy(a);
+    assert.ok(Object.isFrozen(l) && Object.isFrozen(Label) && Object.isFrozen(Label.prototype));
+    assert.throws(() => {
+      (l as unknown as { flowsTo: () => boolean }).flowsTo = () => true;
+    }, TypeError);
+    assert.throws(() => {
+      (Label.prototype as unknown as { flowsTo: () => boolean }).flowsTo = () => true;
+    }, TypeError);
+    assert.throws(() => {
+      (Label as unknown as { isLabel: () => boolean }).isLabel = () => true;
+    }, TypeError);
+    assert.ok(!l.flowsTo(Label.public));
+    assert.ok(!Label.isLabel({}));
+    // the join memo (a private field) still works on a frozen label
+    assert.equal(l.join(Label.secrecy(b)), Label.secrecy(a, b));
+  });
+
   describe('flow, join and meet on examples', () => {
     it('secrecy may only grow, integrity may only shrink', () => {
       const sa = Label.secrecy(a);

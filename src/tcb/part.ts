@@ -98,6 +98,8 @@ export class LabelledPart {
     valueOf = (p) => p.#value;
   }
 }
+Object.freeze(LabelledPart.prototype);
+Object.freeze(LabelledPart);
 
 /** Trusted: a part's name (engine-internal; never shown for a part the reader may not see). */
 export function partNameTCB(p: LabelledPart): string {

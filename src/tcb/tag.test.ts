@@ -78,6 +78,30 @@ describe('Tag', () => {
     }
   });
 
+  it('cannot be patched: the class and its prototype are frozen', () => {
+    assert.ok(Object.isFrozen(Tag) && Object.isFrozen(Tag.prototype));
+    assert.throws(() => {
+      (Tag as unknown as { isTag: () => boolean }).isTag = () => true;
+    }, TypeError);
+    assert.throws(() => {
+      Object.defineProperty(Tag.prototype, 'id', { get: () => '0'.repeat(32) });
+    }, TypeError);
+    assert.equal(Tag.isTag({}), false);
+  });
+
+  it('errors: codes, names, and the classes cannot be patched', () => {
+    const e = new MalformedInputError('m');
+    assert.equal(e.code, 'E_MALFORMED');
+    assert.equal(new MalformedInputError('m', 'E_X').code, 'E_X');
+    assert.equal(e.message, 'm');
+    assert.ok(e instanceof Error);
+    assert.ok(Object.isFrozen(MalformedInputError) && Object.isFrozen(SluiceError.prototype));
+    assert.throws(() => {
+      Object.defineProperty(SluiceError, Symbol.hasInstance, { value: () => false });
+    }, TypeError);
+    assert.ok(e instanceof SluiceError);
+  });
+
   it('maps dense indices back to the same tag', () => {
     const t = mintTagTCB('indexed');
     assert.equal(tagAt(tagIndex(t)), t);
