@@ -31,3 +31,14 @@ export class MalformedInputError extends SluiceError {
     super(code, message);
   }
 }
+
+// Frozen so that unit code cannot patch `instanceof` (the engine audits refusals by class).
+for (const C of [
+  SluiceError,
+  FlowViolationError,
+  InsufficientPrivilegeError,
+  MalformedInputError,
+]) {
+  Object.freeze(C.prototype);
+  Object.freeze(C);
+}

@@ -92,6 +92,7 @@ export class Label {
     this.#sm = mask(s);
     this.#im = mask(i);
     this.#joins = undefined;
+    Object.freeze(this);
   }
 
   static {
@@ -210,6 +211,9 @@ export class Label {
     });
   }
 }
+// Unit code holds these classes (sluice/labels): frozen, so patching them cannot change a check.
+Object.freeze(Label.prototype);
+Object.freeze(Label);
 
 /** Trusted accessors for the checks module: the sorted tag indices (never hand these out). */
 export function secrecyOfTCB(l: Label): Int32Array {

@@ -69,7 +69,13 @@ function snapshot(
       if (typeof k === 'symbol') refuse(name, 'symbol keys are not serializable');
       const d = Object.getOwnPropertyDescriptor(v, k) as PropertyDescriptor;
       if (!('value' in d)) refuse(name, 'accessor properties are not plain data');
-      o[k] = snapshot(name, d.value, depth + 1, path);
+      // define, not assign: an own '__proto__' key must stay data, not set the copy's prototype
+      Object.defineProperty(o, k, {
+        value: snapshot(name, d.value, depth + 1, path),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     out = o;
   } else {
@@ -106,6 +112,8 @@ export class LabelledPart {
     valueOf = (p) => p.#value;
   }
 }
+Object.freeze(LabelledPart.prototype);
+Object.freeze(LabelledPart);
 
 /** Trusted: a part's name (engine-internal; never shown for a part the reader may not see). */
 export function partNameTCB(p: LabelledPart): string {

@@ -44,6 +44,9 @@ export class Privilege {
     return typeof x === 'object' && x !== null && #tag in x;
   }
 }
+// Unit code holds these classes (sluice/labels): frozen, so patching them cannot change a check.
+Object.freeze(Privilege.prototype);
+Object.freeze(Privilege);
 
 function add(a: Int32Array, x: number): Int32Array {
   if (a.includes(x)) return a;
@@ -79,6 +82,11 @@ export class PrivilegeSet {
 
   /** This set plus genuine privilege objects; a forged or cloned object is refused. */
   withAll(privileges: Iterable<unknown>): PrivilegeSet {
+    if (
+      typeof (privileges as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function'
+    ) {
+      throw new MalformedInputError('privileges are given as an iterable of privilege objects');
+    }
     const genuine = Array.from(privileges, (p) => {
       if (!Privilege.isPrivilege(p)) {
         throw new MalformedInputError('not a privilege (privileges cannot be forged or copied)');
@@ -151,6 +159,8 @@ export class PrivilegeSet {
     return to.#with(kind, t);
   }
 }
+Object.freeze(PrivilegeSet.prototype);
+Object.freeze(PrivilegeSet);
 
 const NONE = new Int32Array(0);
 const EMPTY_SET = new PrivilegeSet(MINT_KEY, [NONE, NONE, NONE, NONE]);
