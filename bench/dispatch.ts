@@ -64,7 +64,9 @@ export async function main(): Promise<void> {
   }
   const s = median(secure);
   const i = median(insecure);
-  console.log(`  median: labels on ${sig(s / 1e6).toString()} M ev/s, off ${sig(i / 1e6).toString()} M ev/s`);
+  console.log(
+    `  median: labels on ${sig(s / 1e6).toString()} M ev/s, off ${sig(i / 1e6).toString()} M ev/s`,
+  );
   console.log(`  overhead (off / on): ${sig(i / s).toString()}x`);
   console.log(
     JSON.stringify({

@@ -46,10 +46,12 @@ export function main(): Promise<void> {
     for (let i = 0; i < N; i++) if ((as[i & mask] as Label).flowsTo(bs[i & mask] as Label)) sink++;
   };
   const join = () => {
-    for (let i = 0; i < N; i++) if ((as[i & mask] as Label).join(bs[i & mask] as Label) === as[0]) sink++;
+    for (let i = 0; i < N; i++)
+      if ((as[i & mask] as Label).join(bs[i & mask] as Label) === as[0]) sink++;
   };
   const priv = () => {
-    for (let i = 0; i < N; i++) if (canWrite(bs[i & mask] as Label, privs, as[i & mask] as Label)) sink++;
+    for (let i = 0; i < N; i++)
+      if (canWrite(bs[i & mask] as Label, privs, as[i & mask] as Label)) sink++;
   };
   const empty = () => {
     for (let i = 0; i < N; i++) if (as[i & mask] === bs[i & mask]) sink++;
@@ -66,11 +68,15 @@ export function main(): Promise<void> {
   }
   const flows = as.filter((a, i) => a.flowsTo(bs[i] as Label)).length;
   console.log(`label bench: ${machine()}; ${String(N)} ops x ${String(ROUNDS)} rounds, median`);
-  console.log(`  pairs that flow: ${String(flows)}/${String(PAIRS)}; labels: ${String(labels.length)}`);
+  console.log(
+    `  pairs that flow: ${String(flows)}/${String(PAIRS)}; labels: ${String(labels.length)}`,
+  );
   console.log(`  loop overhead (included below): ${sig(median(loopNs)).toString()} ns`);
   console.log(`  flow check  ${sig(median(flowNs)).toString()} ns/op`);
   console.log(`  join        ${sig(median(joinNs)).toString()} ns/op`);
-  console.log(`  priv check  ${sig(median(privNs)).toString()} ns/op (canWrite with a privilege set)`);
+  console.log(
+    `  priv check  ${sig(median(privNs)).toString()} ns/op (canWrite with a privilege set)`,
+  );
   console.log(`  (checksum ${String(sink % 1000)})`);
   console.log(
     JSON.stringify({

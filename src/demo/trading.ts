@@ -63,7 +63,9 @@ export async function runTrading(opts: TradingOptions): Promise<TradingReport> {
           .add('side', buy ? 'buy' : 'sell');
         ctx.publish('orders', order.add('qty', 10).add('limit', price));
       });
-      ctx.subscribe('fills', (ev) => note(ctx.id, ev.names()));
+      ctx.subscribe('fills', (ev) => {
+        note(ctx.id, ev.names());
+      });
     });
   }
 
@@ -97,9 +99,15 @@ export async function runTrading(opts: TradingOptions): Promise<TradingReport> {
 
   // A curious public unit subscribes to orders and fills: it is delivered nothing.
   engine.unit({ name: 'snoop' }, (ctx) => {
-    ctx.subscribe('orders', (ev) => note(ctx.id, ev.names()));
-    ctx.subscribe('fills', (ev) => note(ctx.id, ev.names()));
-    ctx.subscribe('prints', (ev) => note(ctx.id, ev.names()));
+    ctx.subscribe('orders', (ev) => {
+      note(ctx.id, ev.names());
+    });
+    ctx.subscribe('fills', (ev) => {
+      note(ctx.id, ev.names());
+    });
+    ctx.subscribe('prints', (ev) => {
+      note(ctx.id, ev.names());
+    });
   });
 
   // A regulator cleared for both traders sees everything, but cannot leak it to a public sink.
@@ -129,10 +137,14 @@ export async function runTrading(opts: TradingOptions): Promise<TradingReport> {
 
   const fills = { alice: 0, bob: 0 };
   engine.unit({ name: 'alice-desk', label: ALICE }, (ctx) =>
-    ctx.subscribe('fills', () => void fills.alice++),
+    ctx.subscribe('fills', () => {
+      fills.alice++;
+    }),
   );
   engine.unit({ name: 'bob-desk', label: BOB }, (ctx) =>
-    ctx.subscribe('fills', () => void fills.bob++),
+    ctx.subscribe('fills', () => {
+      fills.bob++;
+    }),
   );
 
   const rnd = prng(opts.seed);

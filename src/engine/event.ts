@@ -191,3 +191,9 @@ export class EventView {
     return `EventView ${inspect(this.toJSON())}`;
   }
 }
+
+// Units share this process: no unit may patch the classes every unit's events go through.
+for (const C of [Event, EventView]) {
+  Object.freeze(C.prototype);
+  Object.freeze(C);
+}

@@ -46,3 +46,6 @@ export class Sink {
 export function deliverToSink(s: Sink, record: SinkRecord): void {
   write(s, record);
 }
+
+Object.freeze(Sink.prototype);
+Object.freeze(Sink);

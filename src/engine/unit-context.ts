@@ -257,3 +257,8 @@ export class UnitContext {
     this.#engine.close(this.#u);
   }
 }
+
+for (const C of [UnitContext, Subscription]) {
+  Object.freeze(C.prototype);
+  Object.freeze(C);
+}

@@ -403,7 +403,9 @@ describe('LabelledPart', () => {
       assert.ok(!shown.includes(leak), `${leak} in ${shown}`);
     }
     assert.ok(!String(part).includes('salary'));
-    assert.ok(Object.isFrozen(part));
+    // Instances are not frozen (a freeze costs ~80 ns per part on the hot path): all their state is
+    // in #private fields, which neither freezing nor adding properties can reach.
+    assert.ok(Object.isFrozen(Object.getPrototypeOf(part)));
     assert.equal(partNameTCB(part), 'salary-of-ceo');
     assert.equal(partLabelTCB(part), Label.secrecy(a));
   });

@@ -76,12 +76,12 @@ describe('Privilege', () => {
       assert.throws(() => new Privilege(key, tag, 'plus'), isMalformed);
       assert.throws(
         () =>
-          new PrivilegeSet(key, {
-            plus: Int32Array.of(tagIndex(tag)),
-            minus: new Int32Array(0),
-            'plus-auth': new Int32Array(0),
-            'minus-auth': new Int32Array(0),
-          }),
+          new PrivilegeSet(key, [
+            Int32Array.of(tagIndex(tag)),
+            new Int32Array(0),
+            new Int32Array(0),
+            new Int32Array(0),
+          ]),
         isMalformed,
       );
     }
