@@ -246,7 +246,7 @@ describe('writePart', () => {
       }
       const sparse: unknown[] = [];
       sparse[2] = SECRET;
-      refusesValue(sparse, /undefined is not serializable/);
+      refusesValue(sparse, /arrays must be dense plain data/);
       refusesValue(class {}, /function/);
     });
 
@@ -423,5 +423,29 @@ describe('LabelledPart', () => {
       assert.throws(() => partNameTCB(x as LabelledPart), TypeError);
       assert.throws(() => partLabelTCB(x as LabelledPart), TypeError);
     }
+  });
+});
+
+describe('writePart: arrays', () => {
+  it('refuses accessor elements without running them, and holes', () => {
+    let ran = false;
+    const arr: unknown[] = [1, 2];
+    Object.defineProperty(arr, 1, {
+      get() {
+        ran = true;
+        return 2;
+      },
+      enumerable: true,
+    });
+    assert.throws(
+      () => writePart(Label.public, PrivilegeSet.empty, 'a', Label.public, arr),
+      MalformedInputError,
+    );
+    assert.equal(ran, false);
+    // eslint-disable-next-line no-sparse-arrays
+    assert.throws(
+      () => writePart(Label.public, PrivilegeSet.empty, 'a', Label.public, [1, , 3]),
+      MalformedInputError,
+    );
   });
 });

@@ -61,7 +61,12 @@ function snapshot(
     if (proto !== Array.prototype)
       refuse(name, 'an array with a foreign prototype is not plain data');
     const a: PartValue[] = [];
-    for (let i = 0; i < v.length; i++) a.push(snapshot(name, v[i], depth + 1, path));
+    for (let i = 0; i < v.length; i++) {
+      // Read through the descriptor: an accessor element must not run (and is not plain data).
+      const d = Object.getOwnPropertyDescriptor(v, i);
+      if (d === undefined || !('value' in d)) refuse(name, 'arrays must be dense plain data');
+      a.push(snapshot(name, d.value, depth + 1, path));
+    }
     out = a;
   } else if (proto === Object.prototype || proto === null) {
     const o: Record<string, PartValue> = {};
