@@ -29,13 +29,15 @@ async function timed(run: () => Promise<number>): Promise<Timing> {
 }
 
 function show(name: string, t: Timing): void {
-  const rate = (ms: number): string => ((t.rows / ms) * 1000 / 1e6).toFixed(2);
+  const rate = (ms: number): string => (((t.rows / ms) * 1000) / 1e6).toFixed(2);
   console.log(
     `${name.padEnd(12)} ${t.rows} rows  ${(t.wallMs / 1000).toFixed(2)} s  ${rate(t.wallMs)} M rows/s wall  ${rate(t.cpuMs)} M rows/cpu-s`,
   );
 }
 
-type CsvParse = (options: Record<string, unknown>) => NodeJS.ReadWriteStream & AsyncIterable<string[]>;
+type CsvParse = (
+  options: Record<string, unknown>,
+) => NodeJS.ReadWriteStream & AsyncIterable<string[]>;
 
 async function loadCsvParse(): Promise<CsvParse | undefined> {
   try {
@@ -50,10 +52,14 @@ async function loadCsvParse(): Promise<CsvParse | undefined> {
 const args = process.argv.slice(2);
 const rowsAt = args.indexOf('--rows');
 const rows = rowsAt >= 0 ? Number(args[rowsAt + 1]) : 1_000_000;
-const file = args.find((a, i) => !a.startsWith("--") && (rowsAt < 0 || i !== rowsAt + 1)) ?? join(tmpdir(), `asa-${rows}.csv`);
+const file =
+  args.find((a, i) => !a.startsWith('--') && (rowsAt < 0 || i !== rowsAt + 1)) ??
+  join(tmpdir(), `asa-${rows}.csv`);
 if (!existsSync(file)) {
   const g = await generateAsaFile(file, { rows, seed: 2008 });
-  console.log(`generated ${file}: ${g.rows} rows, ${(g.bytes / 1e6).toFixed(0)} MB in ${(g.ms / 1000).toFixed(1)} s`);
+  console.log(
+    `generated ${file}: ${g.rows} rows, ${(g.bytes / 1e6).toFixed(0)} MB in ${(g.ms / 1000).toFixed(1)} s`,
+  );
 }
 
 const fast = await timed(async () => {
@@ -82,9 +88,12 @@ if (parse) {
   });
   show('csv-parse', csvParse);
 } else {
-  console.log('csv-parse     not installed: no comparison (it is not a dependency; not installed on purpose)');
+  console.log(
+    'csv-parse     not installed: no comparison (it is not a dependency; not installed on purpose)',
+  );
 }
-const perS = (t: Timing | undefined): number | null => (t ? Math.round((t.rows / t.wallMs) * 1000) : null);
+const perS = (t: Timing | undefined): number | null =>
+  t ? Math.round((t.rows / t.wallMs) * 1000) : null;
 console.log(
   JSON.stringify({
     bench: 'csv-read',

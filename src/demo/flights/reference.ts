@@ -86,7 +86,11 @@ export async function referenceDelayedFlights(path: string): Promise<DelayedFlig
 
   const perCarrier = new Map<string, CarrierDelays>();
   for (const [carrier, a] of acc) {
-    perCarrier.set(carrier, { delayed: a.delayed, sumArrDelay: a.sum, avgArrDelay: a.sum / a.delayed });
+    perCarrier.set(carrier, {
+      delayed: a.delayed,
+      sumArrDelay: a.sum,
+      avgArrDelay: a.sum / a.delayed,
+    });
   }
   return { rows, skipped, malformed, perCarrier };
 }
