@@ -6,11 +6,7 @@ import { SluiceError } from '../../errors.js';
  * or with a line too long to be a row (`E_CSV_LINE_TOO_LONG`). Messages name the file and
  * the schema's columns, never a row's values.
  */
-export class CsvInputError extends SluiceError {
-  constructor(code: string, message: string) {
-    super(code, message);
-  }
-}
+export class CsvInputError extends SluiceError {}
 
 /** Map an fs error on `path` to a CsvInputError with a plain message. */
 export function fileError(path: string, err: unknown): CsvInputError {

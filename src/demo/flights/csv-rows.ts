@@ -76,7 +76,7 @@ export function checkAsaHeader(line: string, path: string): void {
     throw new CsvInputError(
       'E_CSV_HEADER',
       at >= 0
-        ? `${path}: header column ${at + 1} should be ${ASA_COLUMNS[at]!} (the ASA columns must be in order)`
+        ? `${path}: header column ${at + 1} should be ${String(ASA_COLUMNS[at])} (the ASA columns must be in order)`
         : `${path}: header has ${names.length} columns, the ASA schema has ${ASA_COLUMN_COUNT}`,
     );
   }

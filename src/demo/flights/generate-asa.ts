@@ -9,7 +9,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError } from '../../errors.js';
 import { ASA_HEADER } from './asa-schema.js';
-import { AIRPORTS, CARRIERS, distanceMiles, weightedTable } from './asa-tables.js';
+import {
+  AIRPORTS,
+  CARRIERS,
+  distanceMiles,
+  weightedTable,
+  type Airport,
+  type CarrierProfile,
+} from './asa-tables.js';
 import { mulberry32 } from './prng.js';
 
 export interface GenerateAsaOptions {
@@ -30,6 +37,13 @@ export interface GenerateAsaOptions {
   readonly eol?: '\n' | '\r\n';
   /** Called after each chunk with the rows generated so far and the total. */
   readonly onProgress?: (rowsDone: number, rowsTotal: number) => void;
+}
+
+interface Day {
+  readonly month: number;
+  readonly day: number;
+  /** 1 = Monday … 7 = Sunday. */
+  readonly dow: number;
 }
 
 /** 2008.csv's row count. */
@@ -83,7 +97,7 @@ function putInt(buf: Uint8Array, pos: number, n: number): number {
 }
 
 function putBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
-  for (let k = 0; k < bytes.length; k++) buf[pos + k] = bytes[k]!;
+  for (let k = 0; k < bytes.length; k++) buf[pos + k] = bytes[k] as number;
   return pos + bytes.length;
 }
 
@@ -116,7 +130,7 @@ export function* asaChunks(options: GenerateAsaOptions): Generator<Buffer, void,
   const eol = ascii(options.eol ?? '\n');
 
   // Calendar: month, day, day of week (1 = Monday … 7 = Sunday) for each day of the year.
-  const days: { month: number; day: number; dow: number }[] = [];
+  const days: Day[] = [];
   for (let t = Date.UTC(year, 0, 1); new Date(t).getUTCFullYear() === year; t += 86_400_000) {
     const d = new Date(t);
     days.push({
@@ -128,14 +142,15 @@ export function* asaChunks(options: GenerateAsaOptions): Generator<Buffer, void,
   const nAir = AIRPORTS.length;
   const dist = new Float64Array(nAir * nAir);
   for (let i = 0; i < nAir; i++) {
-    for (let j = 0; j < nAir; j++) dist[i * nAir + j] = distanceMiles(AIRPORTS[i]!, AIRPORTS[j]!);
+    for (let j = 0; j < nAir; j++)
+      dist[i * nAir + j] = distanceMiles(AIRPORTS[i] as Airport, AIRPORTS[j] as Airport);
   }
   const carrierTable = weightedTable(CARRIERS.map((c) => c.weight));
   const airportTable = weightedTable(AIRPORTS.map((a) => a.weight));
   const carrierBytes = CARRIERS.map((c) => ascii(c.code));
   const airportBytes = AIRPORTS.map((a) => ascii(a.code));
   const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
-  const pick = (): string => letters[Math.floor(rand() * 24)]!;
+  const pick = (): string => letters.charAt(Math.floor(rand() * 24));
   const tails = CARRIERS.map(() =>
     Array.from({ length: 300 }, () =>
       ascii(`N${100 + Math.floor(rand() * 900)}${pick()}${pick()}`),
@@ -147,15 +162,15 @@ export function* asaChunks(options: GenerateAsaOptions): Generator<Buffer, void,
   /** Encode row i at p (a plain function: the optimiser handles it better than the generator). */
   const writeRow = (buf: Buffer, p: number, i: number): number => {
     const bad = badRate > 0 && rand() < badRate ? Math.floor(rand() * 3) : -1;
-    const cal = days[Math.floor((i * days.length) / total)]!;
-    const ci = carrierTable[Math.floor(rand() * 1024)]!;
-    const c = CARRIERS[ci]!;
-    const o = airportTable[Math.floor(rand() * 1024)]!;
-    let d = airportTable[Math.floor(rand() * 1024)]!;
+    const cal = days[Math.floor((i * days.length) / total)] as Day;
+    const ci = carrierTable[Math.floor(rand() * 1024)] as number;
+    const c = CARRIERS[ci] as CarrierProfile;
+    const o = airportTable[Math.floor(rand() * 1024)] as number;
+    let d = airportTable[Math.floor(rand() * 1024)] as number;
     if (d === o) d = (d + 1 + Math.floor(rand() * (nAir - 1))) % nAir;
-    const miles = dist[o * nAir + d]!;
+    const miles = dist[o * nAir + d] as number;
     const flightNum = 1 + Math.floor(rand() * 7000);
-    const tail = tails[ci]![Math.floor(rand() * 300)]!;
+    const tail = (tails[ci] as Uint8Array[])[Math.floor(rand() * 300)] as Uint8Array;
     const crsDep = 330 + Math.floor(rand() * 1080);
     const crsElapsed = Math.round(miles / 7.8 + 28);
     const u = rand();
@@ -175,7 +190,7 @@ export function* asaChunks(options: GenerateAsaOptions): Generator<Buffer, void,
     let nas = 0;
     if (u < c.pCancel) {
       cancelled = 1;
-      code = cancelCodes[Math.floor(rand() * 8)]!;
+      code = cancelCodes[Math.floor(rand() * 8)] as Uint8Array;
     } else {
       taxiOut = 6 + Math.floor(expo(8));
       const airT = Math.round(miles / 8.2 + 8 + (rand() - 0.5) * 12);
@@ -208,7 +223,7 @@ export function* asaChunks(options: GenerateAsaOptions): Generator<Buffer, void,
     p = putField(buf, p, hhmm(crsDep));
     p = putField(buf, p, arr);
     p = putField(buf, p, hhmm(crsDep + crsElapsed));
-    p = putBytes(buf, p, carrierBytes[ci]!);
+    p = putBytes(buf, p, carrierBytes[ci] as Uint8Array);
     buf[p++] = COMMA;
     p = putField(buf, p, flightNum);
     p = putBytes(buf, p, tail);
@@ -224,9 +239,9 @@ export function* asaChunks(options: GenerateAsaOptions): Generator<Buffer, void,
       p = putField(buf, p, arrDelay);
     }
     p = putField(buf, p, depDelay);
-    p = putBytes(buf, p, airportBytes[o]!);
+    p = putBytes(buf, p, airportBytes[o] as Uint8Array);
     buf[p++] = COMMA;
-    p = putBytes(buf, p, airportBytes[d]!);
+    p = putBytes(buf, p, airportBytes[d] as Uint8Array);
     buf[p++] = COMMA;
     p = putField(buf, p, miles);
     p = putField(buf, p, taxiIn);

@@ -52,14 +52,14 @@ export async function referenceDelayedFlights(path: string): Promise<DelayedFlig
       malformed++;
       return;
     }
-    const text = fields[ASA_INDEX.ArrDelay]!;
+    const text = fields[ASA_INDEX.ArrDelay] as string;
     const delay = text.trim() === '' ? NaN : Number(text);
     if (!Number.isFinite(delay)) {
       skipped++;
       return;
     }
     if (delay > 0) {
-      const carrier = fields[ASA_INDEX.UniqueCarrier]!;
+      const carrier = fields[ASA_INDEX.UniqueCarrier] as string;
       const a = acc.get(carrier) ?? { delayed: 0, sum: 0 };
       a.delayed++;
       a.sum += delay;
