@@ -442,9 +442,10 @@ describe('writePart: arrays', () => {
       MalformedInputError,
     );
     assert.equal(ran, false);
-    // eslint-disable-next-line no-sparse-arrays
+    const holes: unknown[] = [1];
+    holes[2] = 3;
     assert.throws(
-      () => writePart(Label.public, PrivilegeSet.empty, 'a', Label.public, [1, , 3]),
+      () => writePart(Label.public, PrivilegeSet.empty, 'a', Label.public, holes),
       MalformedInputError,
     );
   });
