@@ -13,7 +13,7 @@ import {
 } from '../tcb/index.js';
 import { AuditLog, type AuditLogOptions } from './audit-log.js';
 import { eventPartsTCB, eventPresenceTCB, sealEventTCB, viewOfTCB, type Event } from './event.js';
-import { Sink, deliverToSink, type SinkRecord } from './sink.js';
+import { createSink, deliverToSink, isSinkTCB, type Sink, type SinkRecord } from './sink.js';
 import {
   Subscription,
   UnitContext,
@@ -172,7 +172,7 @@ export class Engine {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('a sink needs a name');
     Label.assert(label, `label of sink '${name}'`);
     if (typeof write !== 'function') throw new ConfigError('a sink needs a write function');
-    return new Sink(name, label, write);
+    return createSink(name, label, write);
   }
 
   /** Resolves when the queue is at or below its low-water mark. */
@@ -245,8 +245,7 @@ export class Engine {
   }
 
   #output(u: UnitState, sink: Sink, e: Event, presence: Label): void {
-    if (!(sink instanceof Sink))
-      throw new MalformedInputError('output takes a sink from engine.sink()');
+    if (!isSinkTCB(sink)) throw new MalformedInputError('output takes a sink from engine.sink()');
     const parts: SinkRecord['parts'][number][] = [];
     const to = sink.label;
     const refuse = (what: string): never => {
