@@ -194,7 +194,15 @@ export class EventView {
   /** The visible parts as a plain object (the newest part wins a name). */
   toJSON(): Record<string, PartValue> {
     const out: Record<string, PartValue> = {};
-    for (const p of this.#visible) out[partNameTCB(p)] = readPartTCB(p, this.#reader) as PartValue;
+    for (const p of this.#visible) {
+      // A part may be called '__proto__': define it as data, never as the object's prototype.
+      Object.defineProperty(out, partNameTCB(p), {
+        value: readPartTCB(p, this.#reader) as PartValue,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
 

@@ -60,7 +60,13 @@ function snapshot(
       if (typeof k === 'symbol') refuse(name, 'symbol keys are not serializable');
       const d = Object.getOwnPropertyDescriptor(v, k) as PropertyDescriptor;
       if (!('value' in d)) refuse(name, 'accessor properties are not plain data');
-      o[k] = snapshot(name, d.value, depth + 1, path);
+      // defineProperty, not `o[k] =`: an own '__proto__' key must stay data, not a prototype.
+      Object.defineProperty(o, k, {
+        value: snapshot(name, d.value, depth + 1, path),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     out = o;
   } else {
