@@ -241,7 +241,11 @@ export class Engine {
         this.#enqueue(e, s);
       }
     }
-    return this.#size < this.#highWater;
+    // Inside dispatch the queue holds deliveries to units of every label, so its length would
+    // tell a handler how much secret work is pending (a write-down). A handler cannot wait for
+    // the queue anyway (dispatch is synchronous): it is told `true`; sources outside dispatch
+    // get the real signal.
+    return this.#running || this.#size < this.#highWater;
   }
 
   #output(u: UnitState, sink: Sink, e: Event, presence: Label): void {

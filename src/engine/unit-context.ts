@@ -166,7 +166,8 @@ export class UnitContext {
 
   /**
    * Publish an event of this unit's on `topic`. Returns false when the engine's queue is above
-   * its high-water mark: a well-behaved source then awaits `ready()`.
+   * its high-water mark: a well-behaved source then awaits `ready()`. Always true from inside a
+   * handler (the queue length there would depend on other units' secret work).
    */
   publish(topic: string, event: Event, options: PublishOptions = {}): boolean {
     if (typeof topic !== 'string' || topic.length === 0) {
