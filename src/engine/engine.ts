@@ -144,13 +144,18 @@ export class Engine {
 
   /** Start a unit. `setup(ctx)` (optional) subscribes it; the returned context drives it. */
   unit(spec: UnitSpec, setup?: (ctx: UnitContext) => void): UnitContext {
-    if (typeof spec !== 'object' || typeof spec.name !== 'string' || spec.name.length === 0) {
+    const s = spec as Partial<UnitSpec> | null;
+    if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || s.name.length === 0) {
       throw new ConfigError('a unit needs a non-empty name');
     }
     if (this.#units.has(spec.name))
       throw new ConfigError(`a unit named '${spec.name}' already exists`);
     const label = Label.assert(spec.label ?? Label.public, `label of unit '${spec.name}'`);
-    const privileges = PrivilegeSet.from(spec.privileges ?? []);
+    const given: unknown = spec.privileges ?? [];
+    if (typeof (given as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new ConfigError('privileges must be an iterable of Privilege objects');
+    }
+    const privileges = PrivilegeSet.from(given as Iterable<unknown>);
     if (spec.onError !== undefined && typeof spec.onError !== 'function') {
       throw new ConfigError('onError must be a function');
     }
