@@ -196,7 +196,7 @@ describe('adversarial: error messages and the audit log never carry a secret val
     const caught: unknown[] = [];
     engine.unit({ name: 'u', label: secret, onError: (e) => caught.push(e) }, (ctx) => {
       ctx.subscribe('t', (ev) => {
-        throw new Error(`boom ${String(ev.get('secret'))}`);
+        throw new Error(`boom ${JSON.stringify(ev.get('secret'))}`);
       });
     });
     const src = engine.unit({ name: 'src' });

@@ -254,24 +254,33 @@ async function run(p: Plan, which: 'a' | 'b'): Promise<unknown[]> {
         }
       }
     };
-    engine.unit({ name, label, onError: (e) => rec('onError', describeError(e)) }, (ctx) => {
-      for (const s of u.subs) {
-        const filter = (ev: EventView): boolean => {
-          const d = digest(ev);
-          const keep = (d.sum + d.text.length) % 3 !== 0;
-          rec('filter', observe(ev), keep);
-          return keep;
-        };
-        ctx.subscribe(
-          TOPICS[s.topic] as string,
-          (ev) => {
-            rec('deliver', observe(ev));
-            act(ctx, ev);
-          },
-          s.filtered ? { filter } : {},
-        );
-      }
-    });
+    engine.unit(
+      {
+        name,
+        label,
+        onError: (e) => {
+          rec('onError', describeError(e));
+        },
+      },
+      (ctx) => {
+        for (const s of u.subs) {
+          const filter = (ev: EventView): boolean => {
+            const d = digest(ev);
+            const keep = (d.sum + d.text.length) % 3 !== 0;
+            rec('filter', observe(ev), keep);
+            return keep;
+          };
+          ctx.subscribe(
+            TOPICS[s.topic] as string,
+            (ev) => {
+              rec('deliver', observe(ev));
+              act(ctx, ev);
+            },
+            s.filtered ? { filter } : {},
+          );
+        }
+      },
+    );
   });
 
   const sources = new Map<Label, UnitContext>();

@@ -197,7 +197,7 @@ export class EventView {
     for (const p of this.#visible) {
       // A part may be called '__proto__': define it as data, never as the object's prototype.
       Object.defineProperty(out, partNameTCB(p), {
-        value: readPartTCB(p, this.#reader) as PartValue,
+        value: readPartTCB(p, this.#reader),
         enumerable: true,
         writable: true,
         configurable: true,
