@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors.js';
+
 /**
  * The audit log: refused writes and outputs, label changes, grants, unit errors. It records
  * labels, unit ids and operations, never part values. Units have no handle on it.
@@ -49,7 +51,7 @@ export class AuditLog {
   constructor(options: AuditLogOptions = {}) {
     const capacity = options.capacity ?? 4096;
     if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError('audit capacity must be a positive integer');
+      throw new ConfigError('audit capacity must be a positive integer');
     }
     this.#ring = new Array<AuditEntry | undefined>(capacity).fill(undefined);
     this.#sinks = [...(options.sinks ?? [])];

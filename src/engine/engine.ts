@@ -13,7 +13,7 @@ import {
 } from '../tcb/index.js';
 import { AuditLog, type AuditLogOptions } from './audit-log.js';
 import { eventPartsTCB, eventPresenceTCB, sealEventTCB, viewOfTCB, type Event } from './event.js';
-import { Sink, deliverToSink, type SinkRecord } from './sink.js';
+import { createSink, deliverToSink, isSinkTCB, type Sink, type SinkRecord } from './sink.js';
 import {
   Subscription,
   UnitContext,
@@ -158,13 +158,18 @@ export class Engine {
 
   /** Start a unit. `setup(ctx)` (optional) subscribes it; the returned context drives it. */
   unit(spec: UnitSpec, setup?: (ctx: UnitContext) => void): UnitContext {
-    if (typeof spec !== 'object' || typeof spec.name !== 'string' || spec.name.length === 0) {
+    const s = spec as Partial<UnitSpec> | null;
+    if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || s.name.length === 0) {
       throw new ConfigError('a unit needs a non-empty name');
     }
     if (this.#units.has(spec.name))
       throw new ConfigError(`a unit named '${spec.name}' already exists`);
     const label = Label.assert(spec.label ?? Label.public, `label of unit '${spec.name}'`);
-    const privileges = PrivilegeSet.from(spec.privileges ?? []);
+    const given: unknown = spec.privileges ?? [];
+    if (typeof (given as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new ConfigError('privileges must be an iterable of Privilege objects');
+    }
+    const privileges = PrivilegeSet.from(given as Iterable<unknown>);
     if (spec.onError !== undefined && typeof spec.onError !== 'function') {
       throw new ConfigError('onError must be a function');
     }
@@ -186,7 +191,7 @@ export class Engine {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('a sink needs a name');
     Label.assert(label, `label of sink '${name}'`);
     if (typeof write !== 'function') throw new ConfigError('a sink needs a write function');
-    return new Sink(name, label, write);
+    return createSink(name, label, write);
   }
 
   /** Resolves when the queue is at or below its low-water mark. */
@@ -256,12 +261,15 @@ export class Engine {
         else this.#enqueue(e, s);
       }
     }
-    return this.#size < this.#highWater;
+    // Inside dispatch the queue holds deliveries to units of every label, so its length would
+    // tell a handler how much secret work is pending (a write-down). A handler cannot wait for
+    // the queue anyway (dispatch is synchronous): it is told `true`; sources outside dispatch
+    // get the real signal.
+    return this.#running || this.#size < this.#highWater;
   }
 
   #output(u: UnitState, sink: Sink, e: Event, presence: Label): void {
-    if (!(sink instanceof Sink))
-      throw new MalformedInputError('output takes a sink from engine.sink()');
+    if (!isSinkTCB(sink)) throw new MalformedInputError('output takes a sink from engine.sink()');
     const parts: SinkRecord['parts'][number][] = [];
     const to = sink.label;
     const refuse = (what: string): never => {

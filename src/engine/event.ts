@@ -22,6 +22,8 @@ let sealedPresence: (e: Event) => Label | undefined;
 let sealedTopic: (e: Event) => string;
 let seal: (e: Event, owner: PartWriter, presence: Label, topic: string) => boolean;
 let viewedEvent: (v: EventView) => Event;
+let isEvent: (x: unknown) => x is Event;
+let isView: (x: unknown) => x is EventView;
 
 /**
  * An event: named, labelled, immutable parts, plus its presence label (the label of whoever
@@ -47,6 +49,7 @@ export class Event {
     sealedTop = (e) => e.#top;
     sealedPresence = (e) => e.#presence;
     sealedTopic = (e) => e.#topic;
+    isEvent = (x): x is Event => typeof x === 'object' && x !== null && #parts in x;
     seal = (e, owner, presence, topic) => {
       if (owner !== e.#owner || e.#presence !== undefined) return false;
       e.#presence = presence;
@@ -93,6 +96,16 @@ export function eventPresenceTCB(e: Event): Label | undefined {
   return sealedPresence(e);
 }
 
+/** Brand check: a genuine event (forged objects, `Object.create(Event.prototype)` and proxies fail). */
+export function isEventTCB(x: unknown): x is Event {
+  return isEvent(x);
+}
+
+/** Brand check: a genuine view made by the engine. */
+export function isViewTCB(x: unknown): x is EventView {
+  return isView(x);
+}
+
 /** Trusted: the event behind a view (for `derive`, which forwards hidden parts unopened). */
 export function viewEventTCB(v: EventView): Event {
   return viewedEvent(v);
@@ -131,6 +144,7 @@ export class EventView {
 
   static {
     viewedEvent = (v) => v.#event;
+    isView = (x): x is EventView => typeof x === 'object' && x !== null && #event in x;
   }
 
   /** The topic the event was published on. */
@@ -183,7 +197,15 @@ export class EventView {
   /** The visible parts as a plain object (the newest part wins a name). */
   toJSON(): Record<string, PartValue> {
     const out: Record<string, PartValue> = {};
-    for (const p of this.#visible) out[partNameTCB(p)] = readPartTCB(p, this.#reader) as PartValue;
+    for (const p of this.#visible) {
+      // A part may be called '__proto__': define it as data, never as the object's prototype.
+      Object.defineProperty(out, partNameTCB(p), {
+        value: readPartTCB(p, this.#reader),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
 

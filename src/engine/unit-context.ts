@@ -12,11 +12,20 @@ import {
   Tag,
 } from '../tcb/index.js';
 import type { AuditLog } from './audit-log.js';
-import { Event, eventPartsTCB, viewEventTCB, type EventView, type PartWriter } from './event.js';
+import {
+  Event,
+  eventPartsTCB,
+  isEventTCB,
+  isViewTCB,
+  viewEventTCB,
+  type EventView,
+  type PartWriter,
+} from './event.js';
 import type { Sink } from './sink.js';
 
 /** Shared by every new event until its first part (Event.add replaces it, never pushes to it). */
 const NO_PARTS: LabelledPart[] = [];
+const KINDS: readonly unknown[] = ['plus', 'minus', 'plus-auth', 'minus-auth'];
 
 /** A unit's handler for one delivered event. */
 export type Handler = (event: EventView) => void;
@@ -154,18 +163,21 @@ export class UnitContext {
    * see (forwarded unopened, as DEFCon does); add parts, then publish.
    */
   derive(view: EventView): Event {
+    if (!isViewTCB(view))
+      throw new MalformedInputError('derive takes an event view a handler received');
     return new Event(this.#u, [...eventPartsTCB(viewEventTCB(view))]);
   }
 
   /**
    * Publish an event of this unit's on `topic`. Returns false when the engine's queue is above
-   * its high-water mark: a well-behaved source then awaits `ready()`.
+   * its high-water mark: a well-behaved source then awaits `ready()`. Always true from inside a
+   * handler (the queue length there would depend on other units' secret work).
    */
   publish(topic: string, event: Event, options?: PublishOptions): boolean {
     if (typeof topic !== 'string' || topic.length === 0) {
       throw new MalformedInputError('a topic is a non-empty string');
     }
-    if (!(event instanceof Event))
+    if (!isEventTCB(event))
       throw new MalformedInputError('publish takes an event from ctx.event()');
     return this.#engine.publish(
       this.#u,
@@ -193,8 +205,7 @@ export class UnitContext {
    * cannot see that may not flow there are withheld silently.
    */
   output(sink: Sink, event: Event, options?: PublishOptions): void {
-    if (!(event instanceof Event))
-      throw new MalformedInputError('output takes an event from ctx.event()');
+    if (!isEventTCB(event)) throw new MalformedInputError('output takes an event from ctx.event()');
     this.#engine.output(this.#u, sink, event, this.#u.presence(options?.presence, 'output'));
   }
 
@@ -237,12 +248,30 @@ export class UnitContext {
     return tag;
   }
 
-  /** Grant `kind` on `tag` to another unit; needs t+auth (for plus kinds) or t-auth (minus). */
+  /**
+   * Grant `kind` on `tag` to another unit; needs t+auth (for plus kinds) or t-auth (minus). A
+   * grant is a message the receiver can observe, so it obeys the write rule too: this unit's
+   * label must flow to the receiver's (or its privileges must cover the difference).
+   */
   grant(unitId: string, tag: Tag, kind: PrivilegeKind): void {
     const u = this.#u;
     const target = this.#engine.unitById(unitId);
     if (target === undefined) throw new MalformedInputError(`grant: no unit '${unitId}'`);
-    const op = `grant ${kind} on ${Tag.isTag(tag) ? tag.toString() : 'a non-tag'} to ${target.id}`;
+    // Never echo a caller-chosen string into the audit log: an invalid kind is not quoted.
+    const k = KINDS.includes(kind) ? kind : 'an invalid kind';
+    const op = `grant ${k} on ${Tag.isTag(tag) ? tag.toString() : 'a non-tag'} to ${target.id}`;
+    if (u.checks && !canWrite(u.label, u.privileges, target.label)) {
+      u.audit.record({
+        kind: 'refused-grant',
+        unit: u.id,
+        op,
+        from: u.label.toString(),
+        to: target.label.toString(),
+      });
+      throw new FlowViolationError(
+        `${op}: a unit at ${u.label.toString()} may not send to a unit at ${target.label.toString()}`,
+      );
+    }
     try {
       target.privileges = u.privileges.grantTCB(target.privileges, tag, kind);
     } catch (e) {
