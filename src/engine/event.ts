@@ -54,8 +54,9 @@ export class Event {
       if (owner !== e.#owner || e.#presence !== undefined) return false;
       e.#presence = presence;
       e.#topic = topic;
-      let top = Label.public;
-      for (const p of e.#parts) top = top.join(partLabelTCB(p));
+      const parts = e.#parts;
+      let top = parts.length === 0 ? Label.public : partLabelTCB(parts[0] as LabelledPart);
+      for (let i = 1; i < parts.length; i++) top = top.join(partLabelTCB(parts[i] as LabelledPart));
       e.#top = top;
       return true;
     };

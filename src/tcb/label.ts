@@ -81,6 +81,9 @@ export class Label {
   readonly #sm: number;
   readonly #im: number;
   #joins: Map<Label, Label> | undefined;
+  /** The last label this one was found to flow to: labels are interned and immutable, so ⊑ is a
+   * pure function of identities and one remembered success makes the common repeat a compare. */
+  #flowsOk: Label | undefined;
 
   /** ⟨∅, ∅⟩: public, untrusted. */
   static readonly public: Label = Label.#intern(EMPTY, EMPTY);
@@ -92,6 +95,7 @@ export class Label {
     this.#sm = mask(s);
     this.#im = mask(i);
     this.#joins = undefined;
+    this.#flowsOk = undefined;
     Object.freeze(this);
   }
 
@@ -149,9 +153,11 @@ export class Label {
 
   /** ⊑: may data at this label flow to `to`? */
   flowsTo(to: Label): boolean {
-    if (this === to) return true;
+    if (this === to || this.#flowsOk === to) return true;
     if ((this.#sm & ~to.#sm) !== 0 || (to.#im & ~this.#im) !== 0) return false;
-    return subset(this.#s, to.#s) && subset(to.#i, this.#i);
+    if (!subset(this.#s, to.#s) || !subset(to.#i, this.#i)) return false;
+    this.#flowsOk = to;
+    return true;
   }
 
   /** ⊔: ⟨S1 ∪ S2, I1 ∩ I2⟩ (memoized per pair). */

@@ -149,11 +149,19 @@ export function writePart(
   if (!validName(name)) {
     throw new MalformedInputError('a part name is a string of 1-256 non-control characters');
   }
-  Label.assert(label, `label of part '${name}'`);
+  // isLabel first: the message is built only on failure (a template string per part is a hot-path allocation).
+  if (!Label.isLabel(label)) Label.assert(label, `label of part '${name}'`);
   if (!canWrite(writer, p, label)) {
     throw new FlowViolationError(
       `add part '${name}': writer at ${writer.toString()} may not write at ${label.toString()}`,
     );
   }
-  return new LabelledPart(MINT_KEY, name, label, snapshot(name, value, 0, undefined));
+  const v =
+    typeof value === 'object' ||
+    typeof value === 'function' ||
+    typeof value === 'symbol' ||
+    value === undefined
+      ? snapshot(name, value, 0, undefined)
+      : (value as PartValue);
+  return new LabelledPart(MINT_KEY, name, label, v);
 }
