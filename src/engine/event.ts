@@ -117,7 +117,7 @@ export function viewOfTCB(e: Event, reader: Label | null): EventView {
   const top = sealedTop(e);
   const parts = sealedParts(e);
   if (reader === null) return new EventView(VIEW_KEY, e, top, parts);
-  if (top.flowsTo(reader)) return new EventView(VIEW_KEY, e, reader, parts);
+  if (top === reader || top.flowsTo(reader)) return new EventView(VIEW_KEY, e, reader, parts);
   return new EventView(
     VIEW_KEY,
     e,

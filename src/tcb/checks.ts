@@ -20,7 +20,7 @@ function differenceCovered(a: Int32Array, b: Int32Array, have: Int32Array): bool
  * p covers the difference (t- for each secrecy tag dropped, t+ for each integrity tag added).
  */
 export function canWrite(from: Label, p: PrivilegeSet, to: Label): boolean {
-  if (from.flowsTo(to)) return true;
+  if (from === to || from.flowsTo(to)) return true;
   return (
     differenceCovered(secrecyOfTCB(from), secrecyOfTCB(to), p.minusTCB()) &&
     differenceCovered(integrityOfTCB(to), integrityOfTCB(from), p.plusTCB())

@@ -132,7 +132,8 @@ export function partLabelTCB(p: LabelledPart): Label {
 
 /** Read rule: the value iff the part's label ⊑ reader, else exactly what an absent part reads as. */
 export function readPartTCB(p: LabelledPart, reader: Label): PartValue | undefined {
-  return labelOf(p).flowsTo(reader) ? valueOf(p) : undefined;
+  const l = labelOf(p);
+  return l === reader || l.flowsTo(reader) ? valueOf(p) : undefined;
 }
 
 /**
