@@ -51,7 +51,31 @@ async function chain(checks: boolean): Promise<number> {
   return (N / ns) * 1e9;
 }
 
+/**
+ * `npm run bench -- dispatch --only on|off`: one mode per process. Running both modes in one
+ * process makes the engine's hot functions polymorphic over both, which V8 optimises less well
+ * than either alone; this variant shows the cost of the checks without that effect.
+ */
+async function only(checks: boolean): Promise<void> {
+  await chain(checks);
+  const runs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) runs.push(await chain(checks));
+  const m = median(runs);
+  console.log(`dispatch bench, labels ${checks ? 'on' : 'off'} only: ${machine()}`);
+  console.log(`  median ${sig(m / 1e6).toString()} M ev/s over ${String(ROUNDS)} runs`);
+  console.log(
+    JSON.stringify({ bench: 'dispatch', mode: checks ? 'on' : 'off', eps: Math.round(m) }),
+  );
+}
+
 export async function main(): Promise<void> {
+  const at = process.argv.indexOf('--only');
+  if (at >= 0) {
+    const mode = process.argv[at + 1];
+    if (mode !== 'on' && mode !== 'off') throw new Error('--only takes on or off');
+    await only(mode === 'on');
+    return;
+  }
   const secure: number[] = [];
   const insecure: number[] = [];
   console.log(`dispatch bench: ${machine()}; ${String(N)} events x ${String(ROUNDS)} rounds`);
