@@ -4,6 +4,7 @@
  * what it should not. Deterministic for a given seed.
  */
 import { Engine, FlowViolationError, Label, type SinkRecord } from '../index.js';
+import { mulberry32 } from './prng.js';
 
 export interface TradingOptions {
   readonly ticks: number;
@@ -19,16 +20,6 @@ export interface TradingReport {
   readonly printVolume: number;
   readonly refusedRegulatorLeaks: number;
   readonly audit: Record<string, number>;
-}
-
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function runTrading(opts: TradingOptions): Promise<TradingReport> {
@@ -147,7 +138,7 @@ export async function runTrading(opts: TradingOptions): Promise<TradingReport> {
     }),
   );
 
-  const rnd = prng(opts.seed);
+  const rnd = mulberry32(opts.seed);
   const ticker = engine.unit({ name: 'ticker', label: TICKS });
   let price = 100;
   for (let i = 0; i < opts.ticks; i++) {

@@ -17,7 +17,7 @@ import {
   type Airport,
   type CarrierProfile,
 } from './asa-tables.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../prng.js';
 
 export interface GenerateAsaOptions {
   /** Number of data rows (without the header). 7,009,728 is the size of 2008.csv. */
