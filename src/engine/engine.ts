@@ -391,7 +391,6 @@ export class Engine {
     this.#depth++;
     try {
       if (s.filter !== undefined && !s.filter(view)) return;
-      u.delivered++;
       this.#delivered++;
       s.handler(view);
     } catch (err) {
@@ -403,7 +402,6 @@ export class Engine {
   }
 
   #unitError(u: UnitState, err: unknown): void {
-    u.errors++;
     this.audit.record({
       kind: 'unit-error',
       unit: u.id,

@@ -37,8 +37,6 @@ export type Filter = (event: EventView) => boolean;
  * code (the context holds it in a private field).
  */
 export class UnitState implements PartWriter {
-  errors = 0;
-  delivered = 0;
   closed = false;
   /** Handler frames of this unit on the stack (a busy unit is never re-entered: it gets queued). */
   busy = 0;
