@@ -2,9 +2,11 @@
  * A fast streaming reader of ASA on-time CSV files that extracts only UniqueCarrier and
  * ArrDelay, in column batches (no per-row objects, no per-row promises).
  *
- * Hot path, hand-written on purpose (DESIGN.md §3–4): one reused read buffer, chunks decoded
- * as latin1 (the ASA files are ISO-8859-1/ASCII), fields found with `indexOf(',')` and the
- * delay parsed from char codes; `Number()` is the fallback for anything but plain integers.
+ * Hot path, hand-written on purpose (DESIGN.md §3–4): one reused read buffer parsed as bytes
+ * (the ASA files are ISO-8859-1/ASCII): lines found with Buffer.indexOf (memchr), commas
+ * counted in one loop over the line's bytes, the delay parsed from digits (`Number()` only for
+ * anything but plain integers), carrier codes interned so a row allocates no string. Decoding
+ * each chunk to a string and scanning it with indexOf ran at ≈ 1.1 M rows/s.
  *
  * Row semantics (shared with reference.ts, which implements them independently):
  * - lines end with LF or CRLF; a last line without newline counts; blank lines are ignored;
@@ -98,6 +100,8 @@ export class FlightsCsvReader implements AsyncIterable<FlightBatch> {
   #carriers: string[] = [];
   #delays: Float64Array;
   #n = 0;
+  /** Carrier codes seen, by their bytes: one string per carrier, not one per row. */
+  readonly #names = new Map<number, string>();
 
   constructor(path: string, options: FlightsCsvOptions = {}) {
     this.path = path;
@@ -130,69 +134,78 @@ export class FlightsCsvReader implements AsyncIterable<FlightBatch> {
     } catch (err) {
       throw fileError(this.path, err);
     }
-    let pending: Promise<{ bytesRead: number }> | undefined;
     try {
       try {
         this.#totalBytes = (await fh.stat()).size;
       } catch (err) {
         throw fileError(this.path, err);
       }
-      const buf = Buffer.allocUnsafe(this.#chunkSize);
-      let carry = '';
+      // An unfinished line's bytes stay at the front of the buffer; each read appends to them.
+      const buf = Buffer.allocUnsafe(this.#chunkSize + this.#maxLine + 1);
+      let have = 0;
       let header = true;
-      pending = fh.read(buf, 0, this.#chunkSize, null);
       for (;;) {
         let got: number;
         try {
-          got = (await pending).bytesRead;
+          got = (await fh.read(buf, have, this.#chunkSize, null)).bytesRead;
         } catch (err) {
           throw fileError(this.path, err);
-        } finally {
-          pending = undefined;
         }
         if (got === 0) break;
         this.#bytesRead += got;
-        const text = carry + buf.toString('latin1', 0, got);
-        pending = fh.read(buf, 0, this.#chunkSize, null); // read ahead; `text` is a copy
+        const total = have + got;
         let pos = 0;
         if (header) {
-          const nl = text.indexOf('\n');
-          if (nl < 0) {
-            carry = this.#checkCarry(text);
+          const nl = buf.indexOf(10);
+          if (nl < 0 || nl >= total) {
+            have = this.#keep(buf, 0, total);
             continue;
           }
-          checkAsaHeader(text.slice(0, nl), this.path);
+          checkAsaHeader(buf.toString('latin1', 0, nl), this.path);
           header = false;
           pos = nl + 1;
         }
-        for (let nl = text.indexOf('\n', pos); nl >= 0; nl = text.indexOf('\n', pos)) {
-          this.#line(text, pos, nl);
-          pos = nl + 1;
-          if (this.#n === this.#batchSize) yield this.#take();
+        for (;;) {
+          pos = this.#lines(buf, pos, total);
+          if (this.#n < this.#batchSize) break;
+          yield this.#take();
         }
-        carry = this.#checkCarry(pos === 0 ? text : text.slice(pos));
+        have = this.#keep(buf, pos, total);
       }
       if (header) {
-        if (carry === '') throw new CsvInputError('E_INPUT_EMPTY', `${this.path} is empty`);
-        checkAsaHeader(carry, this.path);
-      } else if (carry !== '') {
-        this.#line(carry, 0, carry.length);
+        if (have === 0) throw new CsvInputError('E_INPUT_EMPTY', `${this.path} is empty`);
+        checkAsaHeader(buf.toString('latin1', 0, have), this.path);
+      } else if (have > 0) {
+        this.#line(buf, 0, have); // a last line without newline
       }
       if (this.#n > 0) yield this.#take();
     } finally {
-      await pending?.catch(() => undefined);
       await fh.close();
     }
   }
 
-  #checkCarry(rest: string): string {
-    if (rest.length > this.#maxLine) {
+  /** Move the unfinished line buf[pos, total) to the front; returns its length. */
+  #keep(buf: Buffer, pos: number, total: number): number {
+    const rest = total - pos;
+    if (rest > this.#maxLine) {
       throw new CsvInputError(
         'E_CSV_LINE_TOO_LONG',
         `${this.path}: a line after row ${this.#rows} is longer than ${this.#maxLine} characters`,
       );
     }
+    if (pos > 0 && rest > 0) buf.copyWithin(0, pos, total);
     return rest;
+  }
+
+  /** Every complete line of buf[pos, total) until the batch is full; returns where it stopped. */
+  #lines(buf: Buffer, pos: number, total: number): number {
+    while (this.#n < this.#batchSize) {
+      const nl = buf.indexOf(10, pos); // memchr; a hit past `total` is stale bytes
+      if (nl < 0 || nl >= total) break;
+      this.#line(buf, pos, nl);
+      pos = nl + 1;
+    }
+    return pos;
   }
 
   #take(): FlightBatch {
@@ -207,20 +220,31 @@ export class FlightsCsvReader implements AsyncIterable<FlightBatch> {
     return batch;
   }
 
-  /** The row text[start, end) (end at the '\n' or the text's end). */
-  #line(text: string, start: number, end: number): void {
-    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  /** The carrier code as a string, interned for codes of up to 3 bytes (all real ones). */
+  #carrier(b: Buffer, s: number, e: number): string {
+    if (e - s > 3) return b.toString('latin1', s, e);
+    let key = e - s;
+    for (let i = s; i < e; i++) key = key * 256 + (b[i] as number);
+    let name = this.#names.get(key);
+    if (name === undefined) {
+      name = b.toString('latin1', s, e);
+      this.#names.set(key, name);
+    }
+    return name;
+  }
+
+  /** The row b[start, end) (end at the '\n' or the data's end), parsed from bytes. */
+  #line(b: Buffer, start: number, end: number): void {
+    if (end > start && b[end - 1] === 13) end--;
     if (end === start) return; // blank line
     this.#rows++;
     let commas = 0;
-    let c = start - 1;
     let cs = 0;
     let ce = 0;
     let ds = 0;
     let de = 0;
-    for (;;) {
-      c = text.indexOf(',', c + 1);
-      if (c < 0 || c >= end) break;
+    for (let c = start; c < end; c++) {
+      if (b[c] !== 44) continue;
       commas++;
       if (commas === CARRIER) cs = c + 1;
       else if (commas === CARRIER + 1) ce = c;
@@ -234,20 +258,20 @@ export class FlightsCsvReader implements AsyncIterable<FlightBatch> {
     }
     // Fast path: optional '-' then 1–15 digits; anything else goes through Number().
     let k = ds;
-    const neg = k < de && text.charCodeAt(k) === 45;
+    const neg = k < de && b[k] === 45;
     if (neg) k++;
     let v = 0;
     const digitsFrom = k;
     for (; k < de; k++) {
-      const d = text.charCodeAt(k) - 48;
+      const d = (b[k] as number) - 48;
       if (d < 0 || d > 9) break;
       v = v * 10 + d;
     }
     let delay: number;
     if (k === de && k > digitsFrom && k - digitsFrom <= 15) delay = neg ? -v : v;
-    else delay = slowNumber(text.slice(ds, de));
+    else delay = slowNumber(b.toString('latin1', ds, de));
     if (Number.isNaN(delay)) this.#skipped++;
-    this.#carriers.push(text.slice(cs, ce));
+    this.#carriers.push(this.#carrier(b, cs, ce));
     this.#delays[this.#n++] = delay;
   }
 }
