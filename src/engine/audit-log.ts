@@ -16,7 +16,10 @@ export type AuditKind =
   | 'unit-started'
   | 'unit-error'
   | 'checks-disabled'
-  | 'sink-error';
+  | 'sink-error'
+  | 'refused-flow'
+  | 'released'
+  | 'refused-release';
 
 export interface AuditEntry {
   readonly seq: number;

@@ -1,0 +1,35 @@
+/**
+ * `sluice/operators`: labelled reactive pipelines (issue #3). Sources, operators each running
+ * at a fixed label, sinks that check what reaches them, the static flow check and the runtime
+ * monitor.
+ */
+export { Pipeline, formatCheck, formatViolations } from './pipeline/pipeline.js';
+export type { PipelineOptions, Run, RunReport } from './pipeline/pipeline.js';
+export { checkGraph, showLabel, type CheckReport, type Violation } from './pipeline/check.js';
+export { KeyFamily } from './pipeline/key-family.js';
+export { LabelBound } from './pipeline/label-bound.js';
+export { Stream, type OperatorFunction, type OperatorOptions } from './pipeline/stream.js';
+export type { SourceOptions } from './pipeline/source.js';
+export type { SinkDef, SinkInfo, SinkOptions } from './pipeline/sink.js';
+export { from } from './pipeline/sources/from.js';
+export { fromAsync } from './pipeline/sources/from-async.js';
+export { fromObservable, type ObservableLike } from './pipeline/sources/from-observable.js';
+export { map } from './pipeline/operators/map.js';
+export { filter } from './pipeline/operators/filter.js';
+export { tap } from './pipeline/operators/tap.js';
+export { scan } from './pipeline/operators/scan.js';
+export { reduce } from './pipeline/operators/reduce.js';
+export { keyBy } from './pipeline/operators/key-by.js';
+export { merge } from './pipeline/operators/merge.js';
+export { takeUntil } from './pipeline/operators/take-until.js';
+export { declassify } from './pipeline/operators/declassify.js';
+export { endorse } from './pipeline/operators/endorse.js';
+export type { ReleaseOptions } from './pipeline/operators/release.js';
+export {
+  allOf,
+  minRecords,
+  onlyFields,
+  type ReleasePolicy,
+} from './pipeline/operators/release-policy.js';
+export { toCallback, type CallbackSinkOptions } from './pipeline/sinks/to-callback.js';
+export { toConsole, type ConsoleSinkOptions } from './pipeline/sinks/to-console.js';

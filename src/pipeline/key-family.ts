@@ -1,0 +1,58 @@
+import { ConfigError } from '../errors.js';
+import type { Engine, TagGrant } from '../engine/engine.js';
+import { Label, type Privilege } from '../labels.js';
+import type { Key } from './receiver.js';
+
+/**
+ * A family of secrecy tags, one per key (per carrier, per patient, per investor), minted on
+ * first use. `keyBy(keyOf, family)` runs each key's instance at `family.label(key)` joined with
+ * the stream's label, so one key's data never reaches another key's instance or sink.
+ *
+ * The family is a capability: whoever holds it holds the privileges on its tags (the pipeline
+ * author, who created it) and may give it to `declassify` to release per-key data. Tag names are
+ * `name:key` and appear in labels and the audit log, so use keys that are not themselves secret.
+ */
+export class KeyFamily {
+  readonly name: string;
+  readonly #engine: Engine;
+  readonly #grants = new Map<string | number, TagGrant>();
+
+  constructor(engine: Engine, name: string) {
+    if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
+      throw new ConfigError('a key family name is 1-64 letters, digits, _, . or -');
+    }
+    this.name = name;
+    this.#engine = engine;
+  }
+
+  #grant(key: Key): TagGrant {
+    if (typeof key !== 'string' && typeof key !== 'number') {
+      throw new ConfigError(`keys of family '${this.name}' must be strings or numbers`);
+    }
+    let g = this.#grants.get(key);
+    if (g === undefined) {
+      g = this.#engine.createTag(`${this.name}:${String(key)}`);
+      this.#grants.set(key, g);
+    }
+    return g;
+  }
+
+  /** The secrecy label of one key. */
+  label(key: Key): Label {
+    return Label.secrecy(this.#grant(key).tag);
+  }
+
+  /** The privileges on one key's tag (the family's holder may use them). */
+  privileges(key: Key): readonly Privilege[] {
+    return this.#grant(key).all;
+  }
+
+  /** How many keys have a tag so far. */
+  get size(): number {
+    return this.#grants.size;
+  }
+
+  toString(): string {
+    return `${this.name}:*`;
+  }
+}

@@ -1,0 +1,101 @@
+import type { Label } from '../labels.js';
+import type { Authority } from '../authority.js';
+import type { KeyFamily } from './key-family.js';
+import type { LabelBound } from './label-bound.js';
+import type { Receiver } from './receiver.js';
+import type { Runtime } from './runtime.js';
+
+/** An edge into a node. `control` inputs decide when or whether the node emits (notifiers,
+ * partners, predicates' streams): they raise its presence label as much as data does. */
+export interface Input {
+  readonly node: Node;
+  /** Shown in `sluice check` paths, e.g. `source`, `notifier`, `partner 2`. */
+  readonly role: string;
+  readonly control: boolean;
+}
+
+/** What one instance of a node is given when a pipeline runs. */
+export interface InstanceContext {
+  readonly rt: Runtime;
+  readonly node: Node;
+  /** The node's fixed label (its keyed instances add their key's tags). */
+  readonly label: Label;
+  /** The bound of the node's instances' labels, as the static check computed it. */
+  readonly bound: LabelBound;
+  /** The bound of what it emits (differs from `bound` after a release). */
+  readonly out: LabelBound;
+  /** Downstream: every consumer's port, fanned out. */
+  readonly down: Receiver;
+}
+
+/** How a node changes labels, beyond "the join of its inputs". */
+export type Effect =
+  | { readonly kind: 'plain' }
+  | { readonly kind: 'key-by'; readonly family: KeyFamily }
+  | {
+      readonly kind: 'release';
+      readonly op: 'declassify' | 'endorse';
+      readonly to: Label;
+      readonly authority: Authority;
+      readonly families: readonly KeyFamily[];
+    };
+
+/** A source starts pushing into `down` when the pipeline runs and resolves when it is done. */
+export type SourceStart = (ctx: InstanceContext) => Promise<void>;
+
+export interface NodeInit {
+  readonly kind: string;
+  readonly name?: string | undefined;
+  readonly inputs: readonly Input[];
+  /** A fixed label chosen by the pipeline's author (else the check infers the least one). */
+  readonly label?: Label | undefined;
+  readonly effect?: Effect;
+  /** Ports: one receiver per input, in order. Absent for sources. */
+  readonly make?: (ctx: InstanceContext) => readonly Receiver[];
+  readonly start?: SourceStart;
+  /** Sinks: the clearance (what may reach them), with key families for per-key sinks. */
+  readonly clearance?: LabelBound;
+  /** Topics this node publishes to or subscribes from, to find cycles through the engine. */
+  readonly publishes?: string;
+  readonly subscribes?: string;
+}
+
+let nextId = 0;
+
+/** One operator, source or sink in a pipeline's graph; immutable once made. */
+export class Node {
+  readonly id: number;
+  readonly kind: string;
+  readonly name: string;
+  readonly inputs: readonly Input[];
+  readonly label: Label | undefined;
+  readonly effect: Effect;
+  readonly make: ((ctx: InstanceContext) => readonly Receiver[]) | undefined;
+  readonly start: SourceStart | undefined;
+  readonly clearance: LabelBound | undefined;
+  readonly publishes: string | undefined;
+  readonly subscribes: string | undefined;
+
+  constructor(init: NodeInit) {
+    this.id = ++nextId;
+    this.kind = init.kind;
+    this.name = init.name ?? `${init.kind}#${String(this.id)}`;
+    this.inputs = Object.freeze([...init.inputs]);
+    this.label = init.label;
+    this.effect = init.effect ?? { kind: 'plain' };
+    this.make = init.make;
+    this.start = init.start;
+    this.clearance = init.clearance;
+    this.publishes = init.publishes;
+    this.subscribes = init.subscribes;
+    Object.freeze(this);
+  }
+
+  get isSource(): boolean {
+    return this.start !== undefined;
+  }
+
+  get isSink(): boolean {
+    return this.clearance !== undefined;
+  }
+}

@@ -1,0 +1,116 @@
+import type { Label } from '../labels.js';
+import type { InstanceContext, Node } from './node.js';
+import { NO_KEY, type Key, type Receiver } from './receiver.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * The labels of a node's instances: one fixed label outside keyed sections; in a keyed section
+ * one per key, base ⊔ the key's tag in each family, computed once per key (never from data).
+ */
+export class KeyLabels {
+  readonly #ctx: InstanceContext;
+  readonly #byKey = new Map<Key, Label>();
+  #lastKey: Key = NO_KEY;
+  #last: Label;
+
+  constructor(ctx: InstanceContext) {
+    this.#ctx = ctx;
+    this.#last = ctx.label;
+    this.#byKey.set(NO_KEY, ctx.label);
+  }
+
+  of(key: Key): Label {
+    if (key === this.#lastKey) return this.#last;
+    let l = this.#byKey.get(key);
+    if (l === undefined) {
+      l = this.#ctx.label;
+      for (const f of this.#ctx.bound.families) l = l.join(f.label(key));
+      this.#byKey.set(key, l);
+    }
+    this.#lastKey = key;
+    this.#last = l;
+    return l;
+  }
+}
+
+/**
+ * Base of every operator instance: the runtime monitor's admission check, the instance label,
+ * and the error rule. An operator runs at a fixed label (per key in a keyed section); a
+ * notification it may not read is refused and audited, and never reaches its function.
+ */
+export abstract class OperatorBase implements Receiver {
+  protected readonly rt: Runtime;
+  protected readonly node: Node;
+  protected readonly down: Receiver;
+  /** The instance label outside keyed sections. */
+  protected readonly label: Label;
+  protected readonly keyed: boolean;
+  protected readonly labels: KeyLabels;
+  /** The last label admitted unkeyed: the hot path is one pointer compare. */
+  #ok: Label;
+  protected done = false;
+  protected readonly noKey: Key = NO_KEY;
+  /** Keys whose instance failed: their later notifications are dropped. */
+  #dead: Set<Key> | undefined;
+
+  constructor(ctx: InstanceContext) {
+    this.rt = ctx.rt;
+    this.node = ctx.node;
+    this.down = ctx.down;
+    this.label = ctx.label;
+    this.keyed = ctx.bound.families.length > 0;
+    this.labels = new KeyLabels(ctx);
+    this.#ok = ctx.label;
+  }
+
+  /**
+   * The label this notification's instance runs at, or undefined when the monitor refuses it
+   * (the notification could not be read at that label).
+   */
+  protected admit(l: Label, key: Key): Label | undefined {
+    if (!this.keyed) {
+      if (l === this.#ok) return this.label;
+      if (!this.rt.checks || l.flowsTo(this.label)) {
+        this.#ok = l;
+        return this.label;
+      }
+      this.rt.refuse(this.node, l, this.label);
+      return undefined;
+    }
+    if (this.#dead?.has(key) === true) return undefined;
+    const at = this.labels.of(key);
+    if (l === at || !this.rt.checks || l.flowsTo(at)) return at;
+    this.rt.refuse(this.node, l, at);
+    return undefined;
+  }
+
+  abstract next(value: unknown, label: Label, key: Key): void;
+
+  /** An error thrown by this operator's function: it carries the instance's label. Outside a
+   * keyed section it ends the stream; inside, it ends that key only. */
+  protected failed(err: unknown, at: Label, key: Key): void {
+    this.rt.fail(this.node, err, at, key);
+    this.#end(key);
+    this.down.error(err, at, key);
+  }
+
+  #end(key: Key): void {
+    if (key === NO_KEY) this.done = true;
+    else (this.#dead ??= new Set()).add(key);
+  }
+
+  error(err: unknown, label: Label, key: Key): void {
+    if (this.done) return;
+    const at = this.admit(label, key);
+    if (at === undefined) return;
+    this.#end(key);
+    this.down.error(err, at, key);
+  }
+
+  complete(label: Label): void {
+    if (this.done) return;
+    if (this.admit(label, NO_KEY) === undefined) return;
+    this.done = true;
+    this.down.complete(this.label);
+  }
+}

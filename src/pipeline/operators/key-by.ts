@@ -1,0 +1,59 @@
+import { ConfigError } from '../../errors.js';
+import type { Label } from '../../labels.js';
+import { KeyFamily } from '../key-family.js';
+import type { InstanceContext } from '../node.js';
+import { OperatorBase } from '../operator-base.js';
+import { NO_KEY, type Key } from '../receiver.js';
+import { fn, opInit, Stream, type OperatorFunction, type OperatorOptions } from '../stream.js';
+
+class KeyByOp<A> extends OperatorBase {
+  readonly #keyOf: (v: A) => unknown;
+
+  constructor(ctx: InstanceContext, keyOf: (v: A) => unknown) {
+    super(ctx);
+    this.#keyOf = keyOf;
+  }
+
+  next(v: unknown, l: Label, key: Key): void {
+    if (this.done) return;
+    const at = this.admit(l, key);
+    if (at === undefined) return;
+    let k: unknown;
+    try {
+      k = this.#keyOf(v as A);
+      if (typeof k !== 'string' && typeof k !== 'number') {
+        throw new ConfigError('keyBy: a key must be a string or a number');
+      }
+    } catch (e) {
+      this.failed(e, at, key);
+      return;
+    }
+    // The key's instance runs at the router's label ⊔ the key's tag: a raise, always allowed.
+    this.down.next(v, this.labels.of(k), k);
+  }
+}
+
+/**
+ * Route each value to the instance of its key: every operator after `keyBy` (scan, reduce,
+ * windows, map, filter, sinks with `perKey`) keeps one logical instance per key, running at the
+ * stream's label ⊔ `family.label(key)`, so one key's aggregate never sees another key's data.
+ * The key is computed from data at the router's label; the instances' labels are ⊒ it.
+ */
+export function keyBy<A>(
+  keyOf: (value: A) => string | number,
+  family: KeyFamily,
+  options?: OperatorOptions,
+): OperatorFunction<A, A> {
+  const k = fn<(v: A) => unknown>(keyOf, 'keyBy: the key function');
+  if (!(family instanceof KeyFamily)) throw new ConfigError('keyBy: family must be a KeyFamily');
+  return (source) =>
+    new Stream<A>(
+      opInit('keyBy', options, {
+        inputs: [{ node: source.node, role: 'source', control: false }],
+        effect: { kind: 'key-by', family },
+        make: (ctx) => [new KeyByOp(ctx, k)],
+      }),
+    );
+}
+
+export { NO_KEY };

@@ -1,0 +1,200 @@
+import { Engine, type TagGrant } from '../engine/engine.js';
+import { ConfigError, FlowViolationError } from '../errors.js';
+import { checkGraph, showBound, showLabel, type CheckReport } from './check.js';
+import { KeyFamily } from './key-family.js';
+import { LabelBound } from './label-bound.js';
+import type { InstanceContext, Node } from './node.js';
+import type { Key, Receiver } from './receiver.js';
+import { Runtime, type OperatorFailure } from './runtime.js';
+import type { SinkDef } from './sink.js';
+import { Stream } from './stream.js';
+import type { Label } from '../labels.js';
+
+export interface PipelineOptions {
+  readonly name?: string;
+  /** The engine whose audit log and tags the pipeline uses (default: a new one). */
+  readonly engine?: Engine;
+  /** The runtime monitor (default true). `false` exists only to measure its cost; audited. */
+  readonly checks?: boolean;
+}
+
+export interface RunReport {
+  /** Errors thrown by operator functions or sources (the host sees them all). */
+  readonly failures: readonly OperatorFailure[];
+  /** Notifications the runtime monitor refused, per operator or sink name. */
+  readonly refused: Readonly<Record<string, number>>;
+}
+
+/** A running pipeline: `done` settles when every sink has ended; `stop()` ends it early. */
+export interface Run {
+  readonly done: Promise<RunReport>;
+  stop(): void;
+}
+
+class FanOut implements Receiver {
+  readonly #to: readonly Receiver[];
+  constructor(to: readonly Receiver[]) {
+    this.#to = to;
+  }
+  next(v: unknown, l: Label, k: Key): void {
+    for (const r of this.#to) r.next(v, l, k);
+  }
+  error(e: unknown, l: Label, k: Key): void {
+    for (const r of this.#to) r.error(e, l, k);
+  }
+  complete(l: Label): void {
+    for (const r of this.#to) r.complete(l);
+  }
+}
+
+const NOWHERE: Receiver = { next() {}, error() {}, complete() {} };
+
+/** The violations of a check as text a person can act on. */
+export function formatViolations(report: CheckReport): string {
+  if (report.cycle !== undefined) {
+    return `the pipeline has a cycle: ${report.cycle.join(' → ')}`;
+  }
+  return report.violations
+    .map((v) =>
+      [
+        `✗ ${v.message}`,
+        ...v.paths.map((p) => `    ${p.what} flows along: ${p.path}`),
+        `    fix: ${v.hint}`,
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** The check as a table: every operator with its required and fixed label. */
+export function formatCheck(report: CheckReport): string {
+  const rows = report.nodes.map((c) => [
+    c.node.name,
+    c.node.isSource ? 'source' : c.node.isSink ? 'sink' : 'operator',
+    showBound(c.required),
+    c.node.isSink ? `clearance ${showBound(c.label)}` : showBound(c.label),
+    c.out === undefined ? '' : showBound(c.out),
+  ]);
+  const head = ['node', 'role', 'required label', 'fixed label', 'emits at'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (r: string[]) =>
+    r
+      .map((x, i) => x.padEnd(w[i] as number))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+/**
+ * A pipeline: streams wired to sinks. `check()` is the static flow check; `run()` checks, then
+ * runs every operator at its fixed label with the runtime monitor on.
+ */
+export class Pipeline {
+  readonly name: string;
+  readonly engine: Engine;
+  readonly #checks: boolean;
+  readonly #sinks: Node[] = [];
+
+  constructor(options: PipelineOptions = {}) {
+    const o = options as Partial<PipelineOptions>;
+    this.name = o.name ?? 'pipeline';
+    if (o.engine !== undefined && !(o.engine instanceof Engine)) {
+      throw new ConfigError('engine must be an Engine');
+    }
+    this.engine = o.engine ?? new Engine();
+    this.#checks = o.checks ?? true;
+    if (!this.#checks) {
+      this.engine.audit.record({
+        kind: 'checks-disabled',
+        unit: this.name,
+        op: 'pipeline created with the runtime monitor off',
+      });
+    }
+  }
+
+  /** Create a tag (the pipeline's author holds its four privileges). */
+  tag(name: string): TagGrant {
+    return this.engine.createTag(name);
+  }
+
+  /** A family of per-key tags (see `keyBy`); holding it holds their privileges. */
+  family(name: string): KeyFamily {
+    return new KeyFamily(this.engine, name);
+  }
+
+  /** Send `stream` to `sink`. */
+  output<T>(stream: Stream<T>, sink: SinkDef<T>): this {
+    if (!(stream instanceof Stream))
+      throw new ConfigError('output: the first argument is a Stream');
+    if (typeof sink !== 'function') throw new ConfigError('output: the second argument is a sink');
+    this.#sinks.push(sink(stream));
+    return this;
+  }
+
+  /** The static flow check over everything wired so far. Runs nothing. */
+  check(): CheckReport {
+    return checkGraph(this.#sinks);
+  }
+
+  /** Check, then start every source. Throws FlowViolationError if the check fails. */
+  start(): Run {
+    if (this.#sinks.length === 0) throw new ConfigError('the pipeline has no output');
+    const report = this.check();
+    if (!report.ok) throw new FlowViolationError(formatViolations(report));
+    const rt = new Runtime(this.engine.audit, this.#checks);
+    const ports = new Map<Node, Receiver[]>();
+    const starts: (() => Promise<void>)[] = [];
+    for (const c of [...report.nodes].reverse()) {
+      const n = c.node;
+      const to = ports.get(n) ?? [];
+      const down =
+        to.length === 0 ? NOWHERE : to.length === 1 ? (to[0] as Receiver) : new FanOut(to);
+      const ctx: InstanceContext = {
+        rt,
+        node: n,
+        label: c.label.base,
+        bound: c.label,
+        out: c.out ?? c.label,
+        down,
+      };
+      this.engine.audit.record({
+        kind: 'unit-started',
+        unit: `${this.name}/${n.name}`,
+        op: `start ${n.kind}`,
+        to: showLabel(c.label.base),
+      });
+      if (n.start !== undefined) {
+        const start = n.start;
+        starts.push(() => start(ctx));
+        continue;
+      }
+      const receivers = (n.make as (ctx: InstanceContext) => readonly Receiver[])(ctx);
+      n.inputs.forEach((input, i) => {
+        const list = ports.get(input.node) ?? [];
+        list.push(receivers[i] as Receiver);
+        ports.set(input.node, list);
+      });
+    }
+    const sources = Promise.all(starts.map((s) => s()));
+    const done = Promise.race([rt.sinksEnded, rt.whenStopped()]).then(async () => {
+      rt.stop();
+      await sources;
+      return {
+        failures: rt.failures,
+        refused: Object.fromEntries(rt.refused),
+      };
+    });
+    return {
+      done,
+      stop: () => {
+        rt.stop();
+      },
+    };
+  }
+
+  /** Check, run to the end, report. */
+  run(): Promise<RunReport> {
+    return this.start().done;
+  }
+}
+
+export { LabelBound };
