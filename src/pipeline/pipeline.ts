@@ -174,7 +174,8 @@ export class Pipeline {
         ports.set(input.node, list);
       });
     }
-    const sources = Promise.all(starts.map((s) => s()));
+    // Sources start in wiring order; a synchronous one pushes its first chunk before the next starts.
+    const sources = Promise.all(starts.reverse().map((s) => s()));
     const done = Promise.race([rt.sinksEnded, rt.whenStopped()]).then(async () => {
       rt.stop();
       await sources;
@@ -192,8 +193,9 @@ export class Pipeline {
   }
 
   /** Check, run to the end, report. */
-  run(): Promise<RunReport> {
-    return this.start().done;
+  async run(): Promise<RunReport> {
+    const r = this.start();
+    return await r.done;
   }
 }
 
