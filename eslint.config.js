@@ -54,6 +54,8 @@ export default tseslint.config(
       ],
     },
   },
+  // Example pipeline files are plain JavaScript run by `sluice check` (and tested that way).
+  { files: ['examples/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {

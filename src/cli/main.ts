@@ -5,6 +5,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runTrading } from '../demo/trading.js';
 import { SluiceError } from '../errors.js';
 import { printTradingReport } from './print-trading.js';
+import { flightsCommand, type FlightsCommand } from './flights.js';
+import { checkCommand, runCommand } from './pipeline-file.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -33,6 +35,45 @@ demo
     const report = await runTrading({ ticks: o.ticks, seed: o.seed });
     if (o.json === true) console.log(JSON.stringify(report));
     else printTradingReport(report);
+  });
+
+demo
+  .command('flights')
+  .description(
+    'DELAYEDFLIGHTS (SecureStreams) with labels: per-carrier reports and a declassified leaderboard',
+  )
+  .option(
+    '--input <file>',
+    'an ASA on-time CSV file (default: real BTS flights from vega-datasets)',
+  )
+  .option(
+    '--rows <n>',
+    'generate this many seeded ASA rows instead (7009728 = 2008.csv)',
+    intArg(0),
+  )
+  .option('--seed <n>', 'random seed for --rows', intArg(0), 2008)
+  .option('--k <n>', 'release only carriers with at least k delayed flights', intArg(1), 20)
+  .option('--json', 'print one JSON object (the public, declassified view)')
+  .action(async (o: FlightsCommand) => {
+    if (o.input !== undefined && o.rows !== undefined) {
+      throw new InvalidArgumentError('give --input or --rows, not both');
+    }
+    await flightsCommand(o);
+  });
+
+program
+  .command('check')
+  .argument('<pipeline>', 'an ES module whose default export is a Pipeline')
+  .description('static flow check: every operator with its label; non-zero exit on a violation')
+  .action(async (file: string) => {
+    if (!(await checkCommand(file))) process.exitCode = 1;
+  });
+program
+  .command('run')
+  .argument('<pipeline>', 'an ES module whose default export is a Pipeline')
+  .description('check, then run a pipeline to the end')
+  .action(async (file: string) => {
+    if (!(await runCommand(file))) process.exitCode = 1;
   });
 
 try {

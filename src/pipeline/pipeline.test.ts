@@ -72,16 +72,27 @@ describe('pipeline: basic operators', () => {
     assert.deepEqual(c.values, [7]);
   });
 
-  it('values from user functions are deeply frozen', async () => {
+  it('values are deeply frozen where they fan out or cross a label boundary', async () => {
     const p = new Pipeline();
-    const c = collect<{ inner: { n: number } }>();
-    p.output(from([1]).pipe(map((n: number) => ({ inner: { n } }))), c.sink());
+    const alice = p.tag('alice');
+    const made = from([1]).pipe(map((n: number) => ({ inner: { n } })));
+    const shared = collect<{ inner: { n: number } }>();
+    const other = collect<{ inner: { n: number } }>();
+    p.output(made, shared.sink());
+    p.output(made, other.sink());
+    const raised = collect<{ inner: { n: number } }>();
+    p.output(
+      from([2]).pipe(map((n: number) => ({ inner: { n } }))),
+      raised.sink(Label.secrecy(alice.tag)),
+    );
     await p.run();
-    const v = c.values[0]!;
-    assert.ok(Object.isFrozen(v) && Object.isFrozen(v.inner));
-    assert.throws(() => {
-      (v.inner as { n: number }).n = 9;
-    }, TypeError);
+    for (const v of [shared.values[0]!, raised.values[0]!]) {
+      assert.ok(Object.isFrozen(v) && Object.isFrozen(v.inner));
+      assert.throws(() => {
+        (v.inner as { n: number }).n = 9;
+      }, TypeError);
+    }
+    assert.equal(shared.values[0], other.values[0]);
   });
 
   it('an operator that throws ends its stream with an error at its label; others go on', async () => {

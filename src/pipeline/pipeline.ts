@@ -9,6 +9,7 @@ import { Runtime, type OperatorFailure } from './runtime.js';
 import type { SinkDef } from './sink.js';
 import { Stream } from './stream.js';
 import type { Label } from '../labels.js';
+import { immutable } from './immutable.js';
 
 export interface PipelineOptions {
   readonly name?: string;
@@ -31,13 +32,15 @@ export interface Run {
   stop(): void;
 }
 
+/** Several consumers share each value: frozen first (see immutable.ts). */
 class FanOut implements Receiver {
   readonly #to: readonly Receiver[];
   constructor(to: readonly Receiver[]) {
     this.#to = to;
   }
   next(v: unknown, l: Label, k: Key): void {
-    for (const r of this.#to) r.next(v, l, k);
+    const x = immutable(v);
+    for (const r of this.#to) r.next(x, l, k);
   }
   error(e: unknown, l: Label, k: Key): void {
     for (const r of this.#to) r.error(e, l, k);
@@ -45,6 +48,31 @@ class FanOut implements Receiver {
   complete(l: Label): void {
     for (const r of this.#to) r.complete(l);
   }
+}
+
+/** An edge that crosses a label boundary: values are frozen on the way (see immutable.ts). */
+class Freezer implements Receiver {
+  readonly #to: Receiver;
+  constructor(to: Receiver) {
+    this.#to = to;
+  }
+  next(v: unknown, l: Label, k: Key): void {
+    this.#to.next(immutable(v), l, k);
+  }
+  error(e: unknown, l: Label, k: Key): void {
+    this.#to.error(e, l, k);
+  }
+  complete(l: Label): void {
+    this.#to.complete(l);
+  }
+}
+
+function sameBound(a: LabelBound, b: LabelBound): boolean {
+  return (
+    a.base === b.base &&
+    a.families.length === b.families.length &&
+    a.families.every((f) => b.families.includes(f))
+  );
 }
 
 const NOWHERE: Receiver = { next() {}, error() {}, complete() {} };
@@ -143,6 +171,14 @@ export class Pipeline {
     const rt = new Runtime(this.engine.audit, this.#checks);
     const ports = new Map<Node, Receiver[]>();
     const starts: (() => Promise<void>)[] = [];
+    const checked = new Map(report.nodes.map((c) => [c.node, c]));
+    /** Does the edge producer → consumer cross a label boundary? */
+    const crosses = (producer: Node, consumer: LabelBound): boolean => {
+      const p = checked.get(producer);
+      return (
+        p?.out === undefined || producer.effect.kind !== 'plain' || !sameBound(p.out, consumer)
+      );
+    };
     for (const c of [...report.nodes].reverse()) {
       const n = c.node;
       const to = ports.get(n) ?? [];
@@ -170,7 +206,8 @@ export class Pipeline {
       const receivers = (n.make as (ctx: InstanceContext) => readonly Receiver[])(ctx);
       n.inputs.forEach((input, i) => {
         const list = ports.get(input.node) ?? [];
-        list.push(receivers[i] as Receiver);
+        const r = receivers[i] as Receiver;
+        list.push(crosses(input.node, c.label) ? new Freezer(r) : r);
         ports.set(input.node, list);
       });
     }

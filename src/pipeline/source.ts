@@ -36,12 +36,13 @@ export class Emitter<T> {
 
   emit(v: T): void {
     if (this.#ended) return;
-    const value = immutable(v);
     const { label, down, rt, node } = this.ctx;
     if (this.#labelOf === undefined) {
-      down.next(value, label, NO_KEY);
+      down.next(v, label, NO_KEY);
       return;
     }
+    // Values at their own labels: each crosses a label boundary into the next operator.
+    const value = immutable(v);
     let l: Label;
     try {
       l = this.#labelOf(value);

@@ -1,5 +1,4 @@
 import type { Label } from '../../labels.js';
-import { immutable } from '../immutable.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
 import type { Key } from '../receiver.js';
@@ -25,7 +24,7 @@ class MapOp<A, B> extends OperatorBase {
       this.failed(e, at, key);
       return;
     }
-    this.down.next(immutable(r), at, key);
+    this.down.next(r, at, key);
   }
 }
 

@@ -16,6 +16,7 @@ export class ScanOp<A, S> extends OperatorBase {
   constructor(ctx: InstanceContext, f: (acc: S, v: A) => S, seed: S, emitEach: boolean) {
     super(ctx);
     this.#f = f;
+    // One seed serves every key: frozen, so one key's instance cannot change another's start.
     this.#seed = immutable(seed);
     this.#emitEach = emitEach;
   }
@@ -27,7 +28,7 @@ export class ScanOp<A, S> extends OperatorBase {
     const acc = this.state.has(key) ? (this.state.get(key) as S) : this.#seed;
     let r: S;
     try {
-      r = immutable(this.#f(acc, v as A));
+      r = this.#f(acc, v as A);
     } catch (e) {
       this.state.delete(key);
       this.failed(e, at, key);
