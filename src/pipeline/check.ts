@@ -178,7 +178,7 @@ export function checkGraph(sinks: readonly Node[]): CheckReport {
       checked.set(n, { node: n, required: req, label: clearance, out: undefined });
       continue;
     }
-    let label = new LabelBound(n.label ?? req.base, req.families);
+    const label = new LabelBound(n.label ?? req.base, req.families);
     if (n.label !== undefined && !req.base.flowsTo(n.label)) {
       const target = new LabelBound(n.label, req.families);
       violations.push({
@@ -199,8 +199,8 @@ export function checkGraph(sinks: readonly Node[]): CheckReport {
           hint: 'declassify the per-key tags before keying again',
         });
       }
+      // The router runs at its input's label; what it emits runs at base ⊔ the key's tag.
       out = new LabelBound(label.base, [e.family]);
-      label = out;
     } else if (e.kind === 'release') {
       if (!e.authority.mayRelabel(label.base, e.to)) {
         violations.push({

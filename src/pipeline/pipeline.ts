@@ -188,7 +188,8 @@ export class Pipeline {
         rt,
         node: n,
         label: c.label.base,
-        bound: c.label,
+        // A router's instance emits per key: it needs the keyed bound to compute key labels.
+        bound: n.effect.kind === 'key-by' && c.out !== undefined ? c.out : c.label,
         out: c.out ?? c.label,
         down,
       };

@@ -1,50 +1,82 @@
 import type { Label } from '../../labels.js';
 import { immutable } from '../immutable.js';
-import { KeyedState } from '../keyed-state.js';
+import { compareKeys } from '../keyed-state.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
-import type { Key } from '../receiver.js';
+import { NO_KEY, type Key } from '../receiver.js';
 import { fn, type OperatorFunction, type OperatorOptions } from '../stream.js';
 import { unary } from '../unary.js';
+
+/** One key's accumulator and the label its instance runs at (one map lookup per value). */
+interface Slot<S> {
+  readonly label: Label;
+  acc: S;
+}
 
 export class ScanOp<A, S> extends OperatorBase {
   readonly #f: (acc: S, v: A) => S;
   readonly #seed: S;
-  protected readonly state = new KeyedState<S>();
   readonly #emitEach: boolean;
+  /** Outside keyed sections. */
+  #acc: S;
+  #seen = false;
+  /** In keyed sections. */
+  readonly #slots = new Map<Key, Slot<S>>();
 
   constructor(ctx: InstanceContext, f: (acc: S, v: A) => S, seed: S, emitEach: boolean) {
     super(ctx);
     this.#f = f;
     // One seed serves every key: frozen, so one key's instance cannot change another's start.
     this.#seed = immutable(seed);
+    this.#acc = this.#seed;
     this.#emitEach = emitEach;
   }
 
   next(v: unknown, l: Label, key: Key): void {
     if (this.done) return;
-    const at = this.admit(l, key);
-    if (at === undefined) return;
-    const acc = this.state.has(key) ? (this.state.get(key) as S) : this.#seed;
-    let r: S;
-    try {
-      r = this.#f(acc, v as A);
-    } catch (e) {
-      this.state.delete(key);
-      this.failed(e, at, key);
+    if (key === NO_KEY) {
+      const at = this.admit(l, key);
+      if (at === undefined) return;
+      let r: S;
+      try {
+        r = this.#f(this.#acc, v as A);
+      } catch (e) {
+        this.failed(e, at, key);
+        return;
+      }
+      this.#acc = r;
+      this.#seen = true;
+      if (this.#emitEach) this.down.next(r, at, key);
       return;
     }
-    this.state.set(key, r);
-    if (this.#emitEach) this.down.next(r, at, key);
+    let s = this.#slots.get(key);
+    if (s === undefined) {
+      const at = this.admit(l, key);
+      if (at === undefined) return;
+      s = { label: at, acc: this.#seed };
+      this.#slots.set(key, s);
+    } else if (l !== s.label && this.admit(l, key) === undefined) return;
+    let r: S;
+    try {
+      r = this.#f(s.acc, v as A);
+    } catch (e) {
+      this.#slots.delete(key);
+      this.failed(e, s.label, key);
+      return;
+    }
+    s.acc = r;
+    if (this.#emitEach) this.down.next(r, s.label, key);
   }
 
   override complete(label: Label): void {
     if (this.done) return;
-    if (this.admit(label, this.noKey) === undefined) return;
+    if (this.admit(label, NO_KEY) === undefined) return;
     if (!this.#emitEach) {
-      const keys = this.state.keys();
-      if (keys.length === 0 && !this.keyed) this.down.next(this.#seed, this.label, this.noKey);
-      for (const k of keys) this.down.next(this.state.get(k), this.labels.of(k), k);
+      if (!this.keyed || this.#seen) this.down.next(this.#acc, this.label, NO_KEY);
+      for (const k of [...this.#slots.keys()].sort(compareKeys)) {
+        const s = this.#slots.get(k) as Slot<S>;
+        this.down.next(s.acc, s.label, k);
+      }
     }
     this.done = true;
     this.down.complete(this.label);
