@@ -86,8 +86,9 @@ export function prepareOutput<T>(
   options: OutputOptions,
 ): (handlers: OutputHandlers<T>) => Run {
   asStream(stream, `${kind}: the first argument`);
-  const o = options as Partial<OutputOptions>;
-  if (typeof o !== 'object') throw new ConfigError(`${kind}: options must be an object`);
+  const o = options as Partial<OutputOptions> | null;
+  if (typeof o !== 'object' || o === null)
+    throw new ConfigError(`${kind}: options must be an object`);
   if (o.engine !== undefined && !(o.engine instanceof Engine)) {
     throw new ConfigError(`${kind}: engine must be an Engine`);
   }

@@ -132,7 +132,11 @@ export function toAsyncIterable<T>(
   stream: Stream<T>,
   options: AsyncIterableOptions = {},
 ): AsyncIterable<OutputItem<T>> {
-  const highWater = (options as Partial<AsyncIterableOptions>).highWater ?? 1024;
+  const o = options as Partial<AsyncIterableOptions> | null;
+  if (typeof o !== 'object' || o === null) {
+    throw new ConfigError('toAsyncIterable: options must be an object');
+  }
+  const highWater = o.highWater ?? 1024;
   if (!Number.isInteger(highWater) || highWater < 1) {
     throw new ConfigError('toAsyncIterable: highWater must be a positive integer');
   }
