@@ -239,3 +239,25 @@ describe('fromCsv', () => {
     assert.match((report.failures[0]?.error as Error).message, /names a column twice/);
   });
 });
+
+describe('fromCsv header row', () => {
+  it('a malformed header row fails the source instead of using the next row', async () => {
+    for (const [name, text] of [
+      ['badhead1.csv', 'a,b"x,c\n1,2,3\n4,5,6\n'],
+      ['badhead2.csv', 'a,"b\n1,2\n'],
+    ] as const) {
+      const { got, report } = await collect(fromCsv(await file(name, text)));
+      assert.deepEqual(got, []);
+      assert.match((report.failures[0]?.error as Error).message, /header row of .* is malformed/);
+    }
+  });
+
+  it('a column named __proto__ is a field, not the prototype', async () => {
+    const path = await file('proto.csv', '__proto__,b\nx,y\n');
+    const { got } = await collect(fromCsv<Record<string, string>>(path));
+    const row = got[0]!;
+    assert.equal(Object.getPrototypeOf(row), Object.prototype);
+    assert.deepEqual(Object.keys(row), ['__proto__', 'b']);
+    assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 'x');
+  });
+});
