@@ -33,3 +33,20 @@ export {
 } from './pipeline/operators/release-policy.js';
 export { toCallback, type CallbackSinkOptions } from './pipeline/sinks/to-callback.js';
 export { toConsole, type ConsoleSinkOptions } from './pipeline/sinks/to-console.js';
+// I/O: file and engine sources, file and engine sinks, AsyncIterable output (`toObservable`
+// is in `sluice/rxjs`).
+export type { SourceStats } from './pipeline/runtime.js';
+export { fromCsv, type CsvSourceOptions } from './pipeline/sources/from-csv.js';
+export { fromNdjson, type NdjsonSourceOptions } from './pipeline/sources/from-ndjson.js';
+export {
+  fromTopic,
+  type TopicSourceOptions,
+  type TopicValue,
+} from './pipeline/sources/from-topic.js';
+export { toFile, type FilePath, type FileSinkOptions } from './pipeline/sinks/to-file.js';
+export { toTopic, type TopicSinkOptions } from './pipeline/sinks/to-topic.js';
+export {
+  toAsyncIterable,
+  type AsyncIterableOptions,
+} from './pipeline/interop/to-async-iterable.js';
+export type { OutputItem, OutputOptions } from './pipeline/interop/output.js';

@@ -5,7 +5,7 @@ import { KeyFamily } from './key-family.js';
 import { LabelBound } from './label-bound.js';
 import type { InstanceContext, Node } from './node.js';
 import type { Key, Receiver } from './receiver.js';
-import { Runtime, type OperatorFailure } from './runtime.js';
+import { Runtime, type OperatorFailure, type SourceStats } from './runtime.js';
 import type { SinkDef } from './sink.js';
 import { Stream } from './stream.js';
 import type { Label } from '../labels.js';
@@ -24,6 +24,8 @@ export interface RunReport {
   readonly failures: readonly OperatorFailure[];
   /** Notifications the runtime monitor refused, per operator or sink name. */
   readonly refused: Readonly<Record<string, number>>;
+  /** Per file source (by name): rows read, rows skipped as malformed, and why. */
+  readonly sources: Readonly<Record<string, Readonly<SourceStats>>>;
 }
 
 /** A running pipeline: `done` settles when every sink has ended; `stop()` ends it early. */
@@ -217,9 +219,11 @@ export class Pipeline {
     const done = Promise.race([rt.sinksEnded, rt.whenStopped()]).then(async () => {
       rt.stop();
       await sources;
+      await rt.settled();
       return {
         failures: rt.failures,
         refused: Object.fromEntries(rt.refused),
+        sources: Object.fromEntries(rt.sources),
       };
     });
     return {

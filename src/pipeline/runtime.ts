@@ -12,6 +12,13 @@ export interface OperatorFailure {
   readonly error: unknown;
 }
 
+/** What a source read: rows emitted, rows skipped (malformed), and why, per reason. */
+export interface SourceStats {
+  rows: number;
+  skipped: number;
+  readonly reasons: Record<string, number>;
+}
+
 /**
  * The state of one run of a pipeline, shared by its operator instances: the audit log, the
  * monitor's switch, failures, and the backpressure and stop signals sources obey.
@@ -22,6 +29,9 @@ export class Runtime {
   readonly failures: OperatorFailure[] = [];
   /** Notifications the runtime monitor refused, per node name. */
   readonly refused = new Map<string, number>();
+  /** Per source name: rows read and skipped (for the host, like `failures`). */
+  readonly sources = new Map<string, SourceStats>();
+  readonly #closing: Promise<unknown>[] = [];
   #stopped = false;
   #stopWaiters: (() => void)[] = [];
   #busy = 0;
@@ -67,6 +77,31 @@ export class Runtime {
         typeof key === 'symbol' ? 'operator function threw' : 'operator function threw for one key',
       to: showLabel(label),
     });
+  }
+
+  /**
+   * A source counts `n` rows under `name`: `'rows'` for rows it emitted, any other name is a
+   * reason rows were skipped (`'column-count'`, `'json'`, …). Sources count per batch, not per row.
+   */
+  count(node: Node, name: string, n = 1): void {
+    let s = this.sources.get(node.name);
+    if (s === undefined) this.sources.set(node.name, (s = { rows: 0, skipped: 0, reasons: {} }));
+    if (name === 'rows') {
+      s.rows += n;
+      return;
+    }
+    s.skipped += n;
+    s.reasons[name] = (s.reasons[name] ?? 0) + n;
+  }
+
+  /** Output still being flushed (a file closing): the run's report waits for it. */
+  closing(p: Promise<unknown>): void {
+    this.#closing.push(p);
+  }
+
+  /** Resolves when everything passed to `closing` has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#closing);
   }
 
   get stopped(): boolean {

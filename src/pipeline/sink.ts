@@ -88,11 +88,13 @@ export abstract class SinkBase extends OperatorBase {
   }
 }
 
-/** Make a sink node with clearance from `options`, instances made by `make`. */
+/** Make a sink node with clearance from `options`, instances made by `make`; `extra.publishes`
+ * names the engine topic it publishes to (the check finds cycles through it). */
 export function sinkNode<T>(
   kind: string,
   options: SinkOptions | undefined,
   make: (ctx: InstanceContext) => SinkBase,
+  extra: { readonly publishes?: string } = {},
 ): SinkDef<T> {
   const o = (options ?? {}) as Partial<SinkOptions>;
   if (typeof o !== 'object') throw new ConfigError(`${kind}: options must be an object`);
@@ -110,6 +112,7 @@ export function sinkNode<T>(
       {
         inputs: [{ node: source.node, role: 'source', control: false }],
         clearance,
+        ...extra,
         make: (ctx) => [make(ctx)],
       },
     );
