@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../errors.js';
+import { Label } from '../../labels.js';
 import { Pipeline } from '../pipeline.js';
 import { toCallback } from '../sinks/to-callback.js';
 import { fromNdjson } from './from-ndjson.js';
@@ -30,12 +31,24 @@ async function read(text: string | undefined, options = {}) {
 }
 
 describe('fromNdjson', () => {
-  it('reads one deeply frozen JSON value per line (CRLF, no final newline)', async () => {
+  it('reads one JSON value per line (CRLF, no final newline)', async () => {
     const { got, report } = await read('{"a":1,"b":[1,{"c":2}]}\r\n"s"\n3\nnull\n[1,2]');
     assert.deepEqual(got, [{ a: 1, b: [1, { c: 2 }] }, 's', 3, null, [1, 2]]);
-    const first = got[0] as unknown as { b: [number, { c: number }] };
-    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.b) && Object.isFrozen(first.b[1]));
     assert.deepEqual(report.sources.nd, { rows: 5, skipped: 0, reasons: {} });
+  });
+
+  it('values are deeply frozen when they cross to a higher label', async () => {
+    const path = join(dir, 'frozen.ndjson');
+    await writeFile(path, '{"a":1,"b":[1,{"c":2}]}\n');
+    const p = new Pipeline();
+    const got: unknown[] = [];
+    p.output(
+      fromNdjson(path),
+      toCallback((v) => got.push(v), { label: Label.secrecy(p.tag('t').tag) }),
+    );
+    await p.run();
+    const first = got[0] as { b: [number, { c: number }] };
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.b) && Object.isFrozen(first.b[1]));
   });
 
   it('counts and skips malformed lines; blank lines are ignored', async () => {
