@@ -54,7 +54,8 @@ class DebounceOp extends OperatorBase {
   override complete(l: Label): void {
     if (this.done) return;
     if (this.admit(l, NO_KEY) === undefined) return;
-    for (const k of this.#pending.keys()) {
+    // A stopped run's timers are cleared: its pending values are dropped, not flushed.
+    for (const k of this.rt.stopped ? [] : this.#pending.keys()) {
       const p = this.#pending.get(k) as Pending;
       p.cancel();
       this.down.next(p.v, p.at, k);
