@@ -52,7 +52,10 @@ describe('mergeMap', () => {
   });
 
   it('values are frozen', async () => {
-    const c = await collect(new Pipeline(), from([1]).pipe(mergeMap(async (x) => ({ x }))));
+    const c = await collect(
+      new Pipeline(),
+      from([1]).pipe(mergeMap((x) => Promise.resolve({ x }))),
+    );
     assert.ok(Object.isFrozen(c.values[0]));
   });
 
