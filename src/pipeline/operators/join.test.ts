@@ -131,6 +131,15 @@ describe('join', () => {
     );
   });
 
+  it('joins long backlogs (evicting and compacting as the watermark moves)', async () => {
+    const n = 3000;
+    const xs = Array.from({ length: n }, (_, i) => l(String(i), i % 2 === 0 ? 'e' : 'o', i));
+    const c = await collect(new Pipeline(), from(xs).pipe(join(from(xs), opts(2))));
+    // Same parity within 2: i with i - 2, i, i + 2.
+    assert.equal(c.values.length, 3 * n - 4);
+    assert.equal(c.values.filter((x) => x === '1500+1500').length, 1);
+  });
+
   it('completes when both inputs complete', async () => {
     const clock = new Clock();
     const left = scripted(clock, [[1, l('a1', 'x', 1)]], { end: 2 });

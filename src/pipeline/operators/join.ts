@@ -35,39 +35,65 @@ interface Entry {
   readonly k: string | number;
 }
 
+/** One key's entries, in time order; evicted from the front. */
+interface KeyList {
+  readonly items: Entry[];
+  head: number;
+}
+
 /** One input's buffered values: per key in time order, and all of them in time order (to evict). */
 class Side {
-  readonly byKey = new Map<string | number, Entry[]>();
-  readonly fifo: Entry[] = [];
+  readonly #byKey = new Map<string | number, KeyList>();
+  #fifo: Entry[] = [];
   #head = 0;
   watermark = -Infinity;
   completed = false;
 
   add(e: Entry): void {
-    const l = this.byKey.get(e.k);
-    if (l === undefined) this.byKey.set(e.k, [e]);
-    else l.push(e);
-    this.fifo.push(e);
+    const l = this.#byKey.get(e.k);
+    if (l === undefined) this.#byKey.set(e.k, { items: [e], head: 0 });
+    else l.items.push(e);
+    this.#fifo.push(e);
+  }
+
+  /** The entries of key `k` whose time is in [lo, hi], in arrival order. */
+  *between(k: string | number, lo: number, hi: number): Generator<Entry> {
+    const l = this.#byKey.get(k);
+    if (l === undefined) return;
+    const xs = l.items;
+    // Times are non-decreasing: binary search the first entry at or after `lo`.
+    let a = l.head;
+    let b = xs.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if ((xs[m] as Entry).t < lo) a = m + 1;
+      else b = m;
+    }
+    for (let i = a; i < xs.length && (xs[i] as Entry).t <= hi; i++) yield xs[i] as Entry;
   }
 
   /** Drop the entries older than `t` (they can match no later value of the other input). */
   evictBefore(t: number): void {
-    const q = this.fifo;
+    const q = this.#fifo;
     while (this.#head < q.length && (q[this.#head] as Entry).t < t) {
       const e = q[this.#head++] as Entry;
-      const l = this.byKey.get(e.k) as Entry[];
-      l.shift();
-      if (l.length === 0) this.byKey.delete(e.k);
+      const l = this.#byKey.get(e.k) as KeyList;
+      // Both lists are in arrival order: e is at the front of its key's list.
+      if (++l.head === l.items.length) this.#byKey.delete(e.k);
+      else if (l.head >= 1024 && l.head * 2 >= l.items.length) {
+        l.items.splice(0, l.head);
+        l.head = 0;
+      }
     }
-    if (this.#head > 1024 && this.#head * 2 > q.length) {
-      q.splice(0, this.#head);
+    if (this.#head >= 1024 && this.#head * 2 >= q.length) {
+      this.#fifo = q.slice(this.#head);
       this.#head = 0;
     }
   }
 
   clear(): void {
-    this.byKey.clear();
-    this.fifo.length = 0;
+    this.#byKey.clear();
+    this.#fifo = [];
     this.#head = 0;
   }
 }
@@ -106,11 +132,8 @@ class JoinOp extends NaryOperator {
         });
         return;
       }
-      for (const e of other.byKey.get(k) ?? []) {
-        if (Math.abs(t - e.t) <= o.within) {
-          const r = port === 0 ? this.#combine(v, e.v) : this.#combine(e.v, v);
-          out.push(r);
-        }
+      for (const e of other.between(k, t - o.within, t + o.within)) {
+        out.push(port === 0 ? this.#combine(v, e.v) : this.#combine(e.v, v));
       }
     } catch (e) {
       this.failed(e, at, key);

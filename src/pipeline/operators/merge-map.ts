@@ -2,6 +2,7 @@ import { ConfigError } from '../../errors.js';
 import type { Label } from '../../labels.js';
 import { immutable } from '../immutable.js';
 import { KeyedState } from '../keyed-state.js';
+import { Fifo } from './fifo.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
 import { NO_KEY, type Key } from '../receiver.js';
@@ -20,7 +21,7 @@ export interface MergeMapOptions extends OperatorOptions {
 /** One instance's inners (one per key in a keyed section). */
 interface Slot {
   active: number;
-  readonly waiting: unknown[];
+  readonly waiting: Fifo;
 }
 
 class MergeMapOp<A, B> extends OperatorBase {
@@ -49,7 +50,7 @@ class MergeMapOp<A, B> extends OperatorBase {
   #slot(key: Key): Slot {
     let s = this.#slots.get(key);
     if (s === undefined) {
-      s = { active: 0, waiting: [] };
+      s = { active: 0, waiting: new Fifo() };
       this.#slots.set(key, s);
     }
     return s;
@@ -154,8 +155,8 @@ class MergeMapOp<A, B> extends OperatorBase {
   #ended(at: Label, key: Key, slot: Slot): void {
     slot.active--;
     this.#pending--;
-    while (this.#alive(key) && slot.active < this.#concurrency && slot.waiting.length > 0) {
-      const v = slot.waiting.shift();
+    while (this.#alive(key) && slot.active < this.#concurrency && slot.waiting.size > 0) {
+      const v = slot.waiting.take();
       this.#pending--;
       this.#start(v, at, key, slot);
     }
@@ -173,7 +174,7 @@ class MergeMapOp<A, B> extends OperatorBase {
     if (key !== NO_KEY) {
       this.#failed.add(key);
       const slot = this.#slots.get(key);
-      if (slot !== undefined) this.#pending -= slot.waiting.splice(0).length;
+      if (slot !== undefined) this.#pending -= slot.waiting.clear();
     }
     this.failed(e, at, key);
     this.#maybeEnd();
@@ -186,7 +187,7 @@ class MergeMapOp<A, B> extends OperatorBase {
     if (key !== NO_KEY) {
       this.#failed.add(key);
       const slot = this.#slots.get(key);
-      if (slot !== undefined) this.#pending -= slot.waiting.splice(0).length;
+      if (slot !== undefined) this.#pending -= slot.waiting.clear();
     }
     super.error(err, at, key);
   }

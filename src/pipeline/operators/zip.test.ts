@@ -5,7 +5,9 @@ import { Label } from '../../labels.js';
 import { Pipeline } from '../pipeline.js';
 import { from } from '../sources/from.js';
 import { Clock, collect, scripted, sinkTo } from '../../../test/support/pipeline-harness.js';
+import { declassify } from './declassify.js';
 import { keyBy } from './key-by.js';
+import { minRecords } from './release-policy.js';
 import { zip } from './zip.js';
 
 describe('zip', () => {
@@ -108,6 +110,25 @@ describe('zip', () => {
     assert.throws(() => from([1]).pipe(zip(keyed)), ConfigError);
     assert.throws(() => keyed.pipe(zip(from([1]))), /zip: its source is keyed/);
     assert.throws(() => from([1]).pipe(zip(keyed)), /partner 1 is keyed .*family 'carrier'/);
+  });
+
+  it('accepts a stream whose per-key tags were declassified', async () => {
+    const p = new Pipeline();
+    const fam = p.family('carrier');
+    const released = from([{ c: 'AA', n: 1 }]).pipe(
+      keyBy((v) => v.c, fam),
+      declassify({ families: [fam], policy: minRecords(1, (v: { n: number }) => v.n) }),
+    );
+    const c = await collect(p, from([1]).pipe(zip(released)));
+    assert.deepEqual(c.values, [[1, { c: 'AA', n: 1 }]]);
+  });
+
+  it('pairs long backlogs in order', async () => {
+    const n = 5000;
+    const xs = Array.from({ length: n }, (_, i) => i);
+    const c = await collect(new Pipeline(), from(xs).pipe(zip(from(xs.map((x) => -x)))));
+    assert.equal(c.values.length, n);
+    assert.ok(c.values.every(([a, b], i) => a === i && b === -i));
   });
 
   it('refuses non-stream partners', () => {

@@ -3,33 +3,49 @@ import type { InstanceContext } from '../node.js';
 import { nary, NaryOperator } from '../nary.js';
 import type { Key } from '../receiver.js';
 import type { OperatorFunction, OperatorOptions, Stream } from '../stream.js';
+import { Fifo } from './fifo.js';
 import { requireUnkeyed, splitStreams } from './inputs.js';
 
 /** The streams of `others`, one per element type. */
 export type StreamsOf<O extends readonly unknown[]> = { [K in keyof O]: Stream<O[K]> };
 
 class ZipOp extends NaryOperator {
-  readonly #queues: unknown[][];
+  readonly #queues: Fifo[];
   readonly #completed: boolean[];
+  /** How many inputs have nothing waiting. */
+  #empty: number;
 
   constructor(ctx: InstanceContext, n: number) {
     super(ctx);
-    this.#queues = Array.from({ length: n }, () => []);
+    this.#queues = Array.from({ length: n }, () => new Fifo());
     this.#completed = new Array<boolean>(n).fill(false);
+    this.#empty = n;
   }
 
   nextAt(port: number, v: unknown, at: Label, key: Key): void {
+    const q = this.#queues[port] as Fifo;
+    if (q.size === 0) this.#empty--;
+    q.push(v);
+    if (this.#empty > 0) return;
     const qs = this.#queues;
-    (qs[port] as unknown[]).push(v);
-    if (!qs.every((q) => q.length > 0)) return;
-    this.down.next(Object.freeze(qs.map((q) => q.shift())), at, key);
-    // An input that has ended and has nothing left can never be paired again.
-    if (qs.some((q, i) => q.length === 0 && this.#completed[i] === true)) this.finish();
+    const out = new Array<unknown>(qs.length);
+    let ended = false;
+    for (let i = 0; i < qs.length; i++) {
+      const qi = qs[i] as Fifo;
+      out[i] = qi.take();
+      if (qi.size === 0) {
+        this.#empty++;
+        // An input that has ended and has nothing left can never be paired again.
+        if (this.#completed[i] === true) ended = true;
+      }
+    }
+    this.down.next(Object.freeze(out), at, key);
+    if (ended) this.finish();
   }
 
   completeAt(port: number): void {
     this.#completed[port] = true;
-    if ((this.#queues[port] as unknown[]).length === 0) this.finish();
+    if ((this.#queues[port] as Fifo).size === 0) this.finish();
   }
 }
 
