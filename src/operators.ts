@@ -50,3 +50,23 @@ export {
   type AsyncIterableOptions,
 } from './pipeline/interop/to-async-iterable.js';
 export type { OutputItem, OutputOptions } from './pipeline/interop/output.js';
+// Remaining operators (issue #3): inner streams, windows, combining, joins, notifiers, timers.
+export {
+  mergeMap,
+  flatMap,
+  type Inner,
+  type MergeMapOptions,
+} from './pipeline/operators/merge-map.js';
+export { windowCount } from './pipeline/operators/window-count.js';
+export {
+  windowTime,
+  type TimeWindow,
+  type WindowTimeOptions,
+} from './pipeline/operators/window-time.js';
+export { zip, type StreamsOf } from './pipeline/operators/zip.js';
+export { combineLatest } from './pipeline/operators/combine-latest.js';
+export { join, type JoinOptions } from './pipeline/operators/join.js';
+export { skipUntil } from './pipeline/operators/skip-until.js';
+export { sample } from './pipeline/operators/sample.js';
+export { buffer } from './pipeline/operators/buffer.js';
+export { debounce } from './pipeline/operators/debounce.js';

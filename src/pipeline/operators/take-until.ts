@@ -1,5 +1,6 @@
 import type { Label } from '../../labels.js';
 import { nary, NaryOperator } from '../nary.js';
+import { requireUnkeyed } from './inputs.js';
 import type { Key } from '../receiver.js';
 import { asStream, type OperatorFunction, type OperatorOptions, type Stream } from '../stream.js';
 
@@ -23,14 +24,15 @@ export function takeUntil<A>(
   options?: OperatorOptions,
 ): OperatorFunction<A, A> {
   const n = asStream(notifier, 'takeUntil: the notifier');
-  return (source) =>
-    nary(
+  return (source) => {
+    const control = { stream: n, role: 'notifier', control: true };
+    // A keyed notifier would let one key's data end every key's output.
+    requireUnkeyed('takeUntil', [control]);
+    return nary(
       'takeUntil',
-      [
-        { stream: source, role: 'source', control: false },
-        { stream: n, role: 'notifier', control: true },
-      ],
+      [{ stream: source, role: 'source', control: false }, control],
       options,
       (ctx) => new TakeUntilOp(ctx),
     );
+  };
 }
