@@ -37,7 +37,8 @@ class FanOut implements Receiver {
     this.#to = to;
   }
   next(v: unknown, l: Label, k: Key): void {
-    for (const r of this.#to) r.next(v, l, k);
+    const to = this.#to;
+    for (let i = 0; i < to.length; i++) (to[i] as Receiver).next(v, l, k);
   }
   error(e: unknown, l: Label, k: Key): void {
     for (const r of this.#to) r.error(e, l, k);
