@@ -103,15 +103,18 @@ const CONTENDERS: readonly Contender[] = [
   ['most', most],
 ];
 
-/** Events per second (input events) for one run, checking the result. */
-async function once(c: Contender, data: readonly number[]): Promise<number> {
+/** Events per second (input events) for one run, wall clock and per CPU-second (the latter
+ * is less disturbed when other processes share the machine), checking the result. */
+async function once(c: Contender, data: readonly number[]): Promise<[wall: number, cpu: number]> {
   gc();
   let got = -1;
+  const c0 = process.cpuUsage();
   const ns = await timeNsAsync(async () => {
     got = await c[1](data);
   });
+  const cu = process.cpuUsage(c0);
   check(c[0], got);
-  return (N / ns) * 1e9;
+  return [(N / ns) * 1e9, (N / (cu.user + cu.system)) * 1e6];
 }
 
 const meps = (x: number): string => `${sig(x / 1e6).toString()} M ev/s`;
@@ -126,11 +129,13 @@ export async function main(): Promise<void> {
     await once(c, data);
   }
   const runs = new Map<string, number[]>(CONTENDERS.map((c) => [c[0], []]));
+  const cpuRuns = new Map<string, number[]>(CONTENDERS.map((c) => [c[0], []]));
   for (let r = 0; r < ROUNDS; r++) {
     const line: string[] = [];
     for (const c of CONTENDERS) {
-      const eps = await once(c, data);
+      const [eps, cpu] = await once(c, data);
       runs.get(c[0])?.push(eps);
+      cpuRuns.get(c[0])?.push(cpu);
       line.push(`${c[0]} ${meps(eps)}`);
     }
     process.stderr.write(`round ${String(r + 1)}/${String(ROUNDS)}: ${line.join(', ')}\n`);
@@ -142,8 +147,13 @@ export async function main(): Promise<void> {
   const mo = med('most');
   for (const c of CONTENDERS) {
     const all = (runs.get(c[0]) ?? []).map((x) => sig(x / 1e6).toString()).join(', ');
-    console.log(`  ${c[0].padEnd(16)} median ${meps(med(c[0]))}  (runs: ${all})`);
+    const cpu = meps(median(cpuRuns.get(c[0]) ?? []));
+    console.log(`  ${c[0].padEnd(16)} median ${meps(med(c[0]))}  (runs: ${all}; per CPU-s ${cpu})`);
   }
+  const cpuOf = (name: string): number => median(cpuRuns.get(name) ?? []);
+  console.log(
+    `  per CPU-second: sluice (labels) / rxjs ${sig(cpuOf('sluice') / cpuOf('rxjs')).toString()}x`,
+  );
   console.log(
     `  sluice (labels) / rxjs ${sig(s / rx).toString()}x, / most ${sig(s / mo).toString()}x, labels off / on ${sig(sn / s).toString()}x`,
   );
