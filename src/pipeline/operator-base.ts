@@ -34,8 +34,69 @@ export class KeyLabels {
 }
 
 /**
- * Base of every operator instance: the runtime monitor's admission check, the instance label,
- * and the error rule. An operator runs at a fixed label (per key in a keyed section); a
+ * The runtime monitor for one operator instance: admits a notification only if its label flows
+ * to the instance's label (per key in a keyed section), else refuses and audits it. One final
+ * class for every operator, so its hot path stays monomorphic however many operator classes a
+ * process uses (a check in the shared base class saw them all and went megamorphic).
+ */
+export class Gate {
+  readonly #rt: Runtime;
+  readonly #node: Node;
+  readonly #label: Label;
+  readonly #keyed: boolean;
+  readonly #labels: KeyLabels;
+  /** The last label admitted unkeyed: the hot path is one pointer compare. */
+  #ok: Label;
+  /** Keys whose instance failed: their later notifications are refused. */
+  #dead: Set<Key> | undefined;
+
+  constructor(ctx: InstanceContext, labels: KeyLabels) {
+    this.#rt = ctx.rt;
+    this.#node = ctx.node;
+    this.#label = ctx.label;
+    this.#keyed = ctx.bound.families.length > 0;
+    this.#labels = labels;
+    this.#ok = ctx.label;
+  }
+
+  /**
+   * The label this notification's instance runs at, or undefined when the monitor refuses it
+   * (the notification could not be read at that label) or its key's instance has failed.
+   */
+  admit(l: Label, key: Key): Label | undefined {
+    if (!this.#keyed) {
+      if (l === this.#ok) return this.#label;
+      return this.#admitNew(l);
+    }
+    return this.#admitKeyed(l, key);
+  }
+
+  #admitNew(l: Label): Label | undefined {
+    if (!this.#rt.checks || l.flowsTo(this.#label)) {
+      this.#ok = l;
+      return this.#label;
+    }
+    this.#rt.refuse(this.#node, l, this.#label);
+    return undefined;
+  }
+
+  #admitKeyed(l: Label, key: Key): Label | undefined {
+    if (this.#dead?.has(key) === true) return undefined;
+    const at = this.#labels.of(key);
+    if (l === at || !this.#rt.checks || l.flowsTo(at)) return at;
+    this.#rt.refuse(this.#node, l, at);
+    return undefined;
+  }
+
+  /** One key's instance failed: drop its later notifications. */
+  kill(key: Key): void {
+    (this.#dead ??= new Set()).add(key);
+  }
+}
+
+/**
+ * Base of every operator instance: the runtime monitor's admission check (`gate`), the instance
+ * label, and the error rule. An operator runs at a fixed label (per key in a keyed section); a
  * notification it may not read is refused and audited, and never reaches its function.
  */
 export abstract class OperatorBase implements Receiver {
@@ -46,12 +107,11 @@ export abstract class OperatorBase implements Receiver {
   protected readonly label: Label;
   protected readonly keyed: boolean;
   protected readonly labels: KeyLabels;
-  /** The last label admitted unkeyed: the hot path is one pointer compare. */
-  #ok: Label;
+  /** The runtime monitor. Hot paths call `this.gate.admit` from the subclass's own method (a
+   * monomorphic load there), rather than `this.admit`. */
+  protected readonly gate: Gate;
   protected done = false;
   protected readonly noKey: Key = NO_KEY;
-  /** Keys whose instance failed: their later notifications are dropped. */
-  #dead: Set<Key> | undefined;
 
   constructor(ctx: InstanceContext) {
     this.rt = ctx.rt;
@@ -60,28 +120,12 @@ export abstract class OperatorBase implements Receiver {
     this.label = ctx.label;
     this.keyed = ctx.bound.families.length > 0;
     this.labels = new KeyLabels(ctx);
-    this.#ok = ctx.label;
+    this.gate = new Gate(ctx, this.labels);
   }
 
-  /**
-   * The label this notification's instance runs at, or undefined when the monitor refuses it
-   * (the notification could not be read at that label).
-   */
+  /** `this.gate.admit(l, key)`. */
   protected admit(l: Label, key: Key): Label | undefined {
-    if (!this.keyed) {
-      if (l === this.#ok) return this.label;
-      if (!this.rt.checks || l.flowsTo(this.label)) {
-        this.#ok = l;
-        return this.label;
-      }
-      this.rt.refuse(this.node, l, this.label);
-      return undefined;
-    }
-    if (this.#dead?.has(key) === true) return undefined;
-    const at = this.labels.of(key);
-    if (l === at || !this.rt.checks || l.flowsTo(at)) return at;
-    this.rt.refuse(this.node, l, at);
-    return undefined;
+    return this.gate.admit(l, key);
   }
 
   abstract next(value: unknown, label: Label, key: Key): void;
@@ -96,12 +140,12 @@ export abstract class OperatorBase implements Receiver {
 
   #end(key: Key): void {
     if (key === NO_KEY) this.done = true;
-    else (this.#dead ??= new Set()).add(key);
+    else this.gate.kill(key);
   }
 
   error(err: unknown, label: Label, key: Key): void {
     if (this.done) return;
-    const at = this.admit(label, key);
+    const at = this.gate.admit(label, key);
     if (at === undefined) return;
     this.#end(key);
     this.down.error(err, at, key);
@@ -109,7 +153,7 @@ export abstract class OperatorBase implements Receiver {
 
   complete(label: Label): void {
     if (this.done) return;
-    if (this.admit(label, NO_KEY) === undefined) return;
+    if (this.gate.admit(label, NO_KEY) === undefined) return;
     this.done = true;
     this.down.complete(this.label);
   }

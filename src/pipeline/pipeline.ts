@@ -42,7 +42,8 @@ class FanOut implements Receiver {
   }
   next(v: unknown, l: Label, k: Key): void {
     const x = immutable(v);
-    for (const r of this.#to) r.next(x, l, k);
+    const to = this.#to;
+    for (let i = 0; i < to.length; i++) (to[i] as Receiver).next(x, l, k);
   }
   error(e: unknown, l: Label, k: Key): void {
     for (const r of this.#to) r.error(e, l, k);

@@ -55,7 +55,7 @@ export abstract class SinkBase extends OperatorBase {
 
   next(v: unknown, l: Label, key: Key): void {
     if (this.done) return;
-    const at = this.admit(l, key);
+    const at = this.gate.admit(l, key);
     if (at === undefined) return;
     try {
       this.write(v, key === NO_KEY ? { label: at } : { label: at, key });

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import { Label } from '../labels.js';
 import { immutable } from './immutable.js';
 import type { InstanceContext } from './node.js';
-import { NO_KEY } from './receiver.js';
+import { NO_KEY, type Receiver } from './receiver.js';
 import { opInit, Stream } from './stream.js';
 
 export interface SourceOptions<T> {
@@ -23,11 +23,15 @@ export const CHUNK = 65536;
 export class Emitter<T> {
   readonly ctx: InstanceContext;
   readonly #labelOf: ((v: T) => Label) | undefined;
+  readonly #down: Receiver;
+  readonly #label: Label;
   #ended = false;
 
   constructor(ctx: InstanceContext, labelOf: ((v: T) => Label) | undefined) {
     this.ctx = ctx;
     this.#labelOf = labelOf;
+    this.#down = ctx.down;
+    this.#label = ctx.label;
   }
 
   get stopped(): boolean {
@@ -36,16 +40,18 @@ export class Emitter<T> {
 
   emit(v: T): void {
     if (this.#ended) return;
-    const { label, down, rt, node } = this.ctx;
-    if (this.#labelOf === undefined) {
-      down.next(v, label, NO_KEY);
-      return;
-    }
+    if (this.#labelOf === undefined) this.#down.next(v, this.#label, NO_KEY);
     // Values at their own labels: each crosses a label boundary into the next operator.
-    const value = immutable(v);
+    else this.#emitLabelled(immutable(v), this.#labelOf);
+  }
+
+  /** A value with a label of its own: checked ⊑ the source's label. Kept out of `emit` so the
+   * common path stays small enough to inline. */
+  #emitLabelled(value: T, labelOf: (v: T) => Label): void {
+    const { label, down, rt, node } = this.ctx;
     let l: Label;
     try {
-      l = this.#labelOf(value);
+      l = labelOf(value);
       if (!Label.isLabel(l)) throw new ConfigError(`${node.name}: labelOf must return a Label`);
     } catch (e) {
       this.fail(e);

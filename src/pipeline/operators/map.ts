@@ -15,7 +15,7 @@ class MapOp<A, B> extends OperatorBase {
 
   next(v: unknown, l: Label, key: Key): void {
     if (this.done) return;
-    const at = this.admit(l, key);
+    const at = this.gate.admit(l, key);
     if (at === undefined) return;
     let r: B;
     try {

@@ -35,7 +35,7 @@ export class ScanOp<A, S> extends OperatorBase {
   next(v: unknown, l: Label, key: Key): void {
     if (this.done) return;
     if (key === NO_KEY) {
-      const at = this.admit(l, key);
+      const at = this.gate.admit(l, key);
       if (at === undefined) return;
       let r: S;
       try {
@@ -51,11 +51,11 @@ export class ScanOp<A, S> extends OperatorBase {
     }
     let s = this.#slots.get(key);
     if (s === undefined) {
-      const at = this.admit(l, key);
+      const at = this.gate.admit(l, key);
       if (at === undefined) return;
       s = { label: at, acc: this.#seed };
       this.#slots.set(key, s);
-    } else if (l !== s.label && this.admit(l, key) === undefined) return;
+    } else if (l !== s.label && this.gate.admit(l, key) === undefined) return;
     let r: S;
     try {
       r = this.#f(s.acc, v as A);
@@ -70,7 +70,7 @@ export class ScanOp<A, S> extends OperatorBase {
 
   override complete(label: Label): void {
     if (this.done) return;
-    if (this.admit(label, NO_KEY) === undefined) return;
+    if (this.gate.admit(label, NO_KEY) === undefined) return;
     if (!this.#emitEach) {
       if (!this.keyed || this.#seen) this.down.next(this.#acc, this.label, NO_KEY);
       for (const k of [...this.#slots.keys()].sort(compareKeys)) {
