@@ -19,12 +19,40 @@ import {
   Pipeline,
   reduce,
   scan,
+  skipUntil,
   takeUntil,
+  zip,
+  mergeMap,
   toCallback,
   type Stream,
 } from '../src/operators.js';
 
 describe('reactive control-flow leaks are stopped', () => {
+  it('suspension: a public output that waits on a secret stream before emitting is rejected', async () => {
+    // Luo's `when(secret) { output(public) }`, three ways: skipUntil(secret), zip with a secret
+    // partner (each output waits for the partner's next value), and an inner public stream
+    // started by each secret event (mergeMap).
+    const attempts: ((s: Stream<number>) => Stream<unknown>)[] = [
+      (secret) => from([1, 2, 3]).pipe(skipUntil(secret)),
+      (secret) => from([1, 2, 3]).pipe(zip(secret)),
+      (secret) => secret.pipe(mergeMap(() => [1, 2, 3])),
+    ];
+    for (const attempt of attempts) {
+      const p = new Pipeline();
+      const s = p.tag('s');
+      const got: unknown[] = [];
+      p.output(
+        attempt(from([7], { label: Label.secrecy(s.tag), name: 'secret' })),
+        toCallback((x) => got.push(x)),
+      );
+      const r = p.check();
+      assert.equal(r.ok, false);
+      assert.match(r.violations[0]!.paths[0]!.path, /^secret /);
+      await assert.rejects(p.run(), FlowViolationError);
+      assert.deepEqual(got, []);
+    }
+  });
+
   it('preemption: a public output cut off by a secret stream (takeUntil(secret)) is rejected', async () => {
     const p = new Pipeline();
     const alarm = p.tag('alarm');
