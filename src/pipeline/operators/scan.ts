@@ -1,6 +1,6 @@
 import type { Label } from '../../labels.js';
 import { immutable } from '../immutable.js';
-import { compareKeys } from '../keyed-state.js';
+import { compareKeys, KeyedState } from '../keyed-state.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
 import { NO_KEY, type Key } from '../receiver.js';
@@ -18,8 +18,10 @@ export class ScanOp<A, S> extends OperatorBase {
   readonly #seed: S;
   readonly #emitEach: boolean;
   /** Outside keyed sections. */
-  #acc: S;
-  #seen = false;
+  /** Outside keyed sections the accumulator lives in a KeyedState: kept in a field of ScanOp
+   * itself, V8 re-generalised the field's representation run after run and reduce fell to a
+   * third of its speed (see BENCHMARKS.md, `operators`). */
+  readonly #one = new KeyedState<S>();
   /** In keyed sections. */
   readonly #slots = new Map<Key, Slot<S>>();
 
@@ -28,7 +30,6 @@ export class ScanOp<A, S> extends OperatorBase {
     this.#f = f;
     // One seed serves every key: frozen, so one key's instance cannot change another's start.
     this.#seed = immutable(seed);
-    this.#acc = this.#seed;
     this.#emitEach = emitEach;
   }
 
@@ -39,13 +40,12 @@ export class ScanOp<A, S> extends OperatorBase {
       if (at === undefined) return;
       let r: S;
       try {
-        r = this.#f(this.#acc, v as A);
+        r = this.#f(this.#one.has(NO_KEY) ? (this.#one.get(NO_KEY) as S) : this.#seed, v as A);
       } catch (e) {
         this.failed(e, at, key);
         return;
       }
-      this.#acc = r;
-      this.#seen = true;
+      this.#one.set(NO_KEY, r);
       if (this.#emitEach) this.down.next(r, at, key);
       return;
     }
@@ -72,7 +72,8 @@ export class ScanOp<A, S> extends OperatorBase {
     if (this.done) return;
     if (this.gate.admit(label, NO_KEY) === undefined) return;
     if (!this.#emitEach) {
-      if (!this.keyed || this.#seen) this.down.next(this.#acc, this.label, NO_KEY);
+      if (this.#one.has(NO_KEY)) this.down.next(this.#one.get(NO_KEY), this.label, NO_KEY);
+      else if (!this.keyed) this.down.next(this.#seed, this.label, NO_KEY);
       for (const k of [...this.#slots.keys()].sort(compareKeys)) {
         const s = this.#slots.get(k) as Slot<S>;
         this.down.next(s.acc, s.label, k);
