@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Label } from '../labels.js';
 import { LabelBound } from './label-bound.js';
-import { Node, type InstanceContext } from './node.js';
+import { makeNode, type InstanceContext } from './node.js';
 import { Gate, KeyLabels } from './operator-base.js';
 import { filter } from './operators/filter.js';
 import { keyBy } from './operators/key-by.js';
@@ -24,7 +24,7 @@ function gateAt(p: Pipeline, bound: LabelBound, checks = true) {
   const rt = new Runtime(p.engine.audit, checks);
   const ctx: InstanceContext = {
     rt,
-    node: new Node({ kind: 'probe', inputs: [] }),
+    node: makeNode({ kind: 'probe', inputs: [] }),
     label: bound.base,
     bound,
     out: bound,

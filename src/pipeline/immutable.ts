@@ -1,3 +1,5 @@
+import { MalformedInputError } from '../errors.js';
+
 /**
  * No mutable state is shared across a label boundary (DESIGN.md §1): an operator at a higher
  * label that mutated a value its producer (or a sibling consumer) still holds would write down.
@@ -6,24 +8,69 @@
  * and wherever it fans out to several consumers. Along an edge between instances at the same
  * label, sharing cannot leak, and the value passes untouched (freezing costs ≈ 100 ns/object).
  * Primitives cost one `typeof`.
+ *
+ * `Object.isFrozen` says nothing about what an object holds (`Object.freeze({ inner: {} })` is
+ * frozen, its `inner` is not), so a frozen value is walked too; values with nested objects that
+ * were deep-frozen here are remembered (a WeakSet) and cost one lookup the next time. Throws (a
+ * MalformedInputError, or whatever a proxy's trap throws) when the value cannot be made
+ * immutable: callers turn that into an error at the value's label.
  */
 export function immutable<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v, 0);
+  if (typeof v === 'object' && v !== null && !(Object.isFrozen(v) && deep.has(v))) deepFreeze(v);
   return v;
 }
 
+const deep = new WeakSet<object>();
+
 /**
- * Freeze `o` and every object reachable through its own string-keyed properties. Reads values
- * with `o[k]` (not descriptors: 3× faster on the hot path), so an accessor's result is frozen
- * when read, and a nested object under a symbol key is left as is: sealing hostile code's
- * objects completely is the hardened tier's job (`harden()` in tier 0, issue #5).
+ * Freeze `root` and every object reachable through its own string-keyed properties, at any
+ * depth, cycles included. Reads values with `o[k]` (not descriptors: 3× faster on the hot path),
+ * so an accessor's result is frozen when read; an accessor that makes a new object each time is
+ * code, and sealing hostile code is the hardened tier's job (issue #5). So is an object under a
+ * symbol key: looking for symbol keys costs ≈ 300 ns per object, five times a freeze (see the
+ * open case in test/adversarial-pipelines.test.ts). `root` is remembered as deep-frozen only
+ * when the whole walk succeeded.
  */
-function deepFreeze(o: object, depth: number): void {
-  Object.freeze(o);
-  if (depth > 64) return;
-  const names = Object.getOwnPropertyNames(o);
-  for (let i = 0; i < names.length; i++) {
-    const x: unknown = (o as Record<string, unknown>)[names[i] as string];
-    if (typeof x === 'object' && x !== null && !Object.isFrozen(x)) deepFreeze(x, depth + 1);
+function deepFreeze(root: object): void {
+  let todo: object[] | undefined;
+  let seen: Set<object> | undefined;
+  let o = root;
+  for (;;) {
+    refuseMutableBuiltins(o);
+    Object.freeze(o);
+    const names = Object.getOwnPropertyNames(o);
+    for (let i = 0; i < names.length; i++) {
+      const x: unknown = (o as Record<string, unknown>)[names[i] as string];
+      if (typeof x !== 'object' || x === null || deep.has(x)) continue;
+      seen ??= new Set([root]);
+      if (seen.has(x)) continue;
+      seen.add(x);
+      (todo ??= []).push(x);
+    }
+    const next = todo?.pop();
+    if (next === undefined) break;
+    o = next;
+  }
+  if (seen !== undefined) deep.add(root);
+}
+
+/** Built-ins whose contents live in internal slots: freezing them leaves them mutable (a frozen
+ * Map still takes `set`, a frozen Date `setTime`; a typed array cannot be frozen at all). */
+function refuseMutableBuiltins(o: object): void {
+  const proto: unknown = Object.getPrototypeOf(o);
+  if (proto === Object.prototype || proto === Array.prototype || proto === null) return;
+  if (
+    ArrayBuffer.isView(o) ||
+    o instanceof ArrayBuffer ||
+    o instanceof SharedArrayBuffer ||
+    o instanceof Map ||
+    o instanceof Set ||
+    o instanceof WeakMap ||
+    o instanceof WeakSet ||
+    o instanceof Date
+  ) {
+    throw new MalformedInputError(
+      'a value that crosses a label boundary or fans out must be plain data: Map, Set, Date, typed arrays and buffers stay mutable when frozen (convert them first)',
+    );
   }
 }

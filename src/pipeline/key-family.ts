@@ -3,6 +3,8 @@ import type { Engine, TagGrant } from '../engine/engine.js';
 import { Label, type Privilege } from '../labels.js';
 import type { Key } from './receiver.js';
 
+const NOT_IN_TAG_NAME = /[^\p{L}\p{N}_.:@/-]/gu;
+
 /**
  * A family of secrecy tags, one per key (per carrier, per patient, per investor), minted on
  * first use. `keyBy(keyOf, family)` runs each key's instance at `family.label(key)` joined with
@@ -11,6 +13,7 @@ import type { Key } from './receiver.js';
  * The family is a capability: whoever holds it holds the privileges on its tags (the pipeline
  * author, who created it) and may give it to `declassify` to release per-key data. Tag names are
  * `name:key` and appear in labels and the audit log, so use keys that are not themselves secret.
+ * (Characters a tag name may not hold are shown as `_`: any string or number is a key.)
  */
 export class KeyFamily {
   readonly name: string;
@@ -25,13 +28,20 @@ export class KeyFamily {
     this.#engine = engine;
   }
 
+  /** True for genuine families only (an object made from the prototype, or a proxy, fails). */
+  static isKeyFamily(x: unknown): x is KeyFamily {
+    return typeof x === 'object' && x !== null && #grants in x;
+  }
+
   #grant(key: Key): TagGrant {
     if (typeof key !== 'string' && typeof key !== 'number') {
       throw new ConfigError(`keys of family '${this.name}' must be strings or numbers`);
     }
     let g = this.#grants.get(key);
     if (g === undefined) {
-      g = this.#engine.createTag(`${this.name}:${String(key)}`);
+      // A tag name is display only: a key with spaces or symbols (or too long) must not fail.
+      const shown = String(key).replace(NOT_IN_TAG_NAME, '_').slice(0, 63);
+      g = this.#engine.createTag(`${this.name}:${shown}`);
       this.#grants.set(key, g);
     }
     return g;

@@ -38,7 +38,13 @@ export class KeyedState<S> {
 }
 
 export function compareKeys(a: Key, b: Key): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number' && typeof b === 'number') {
+    // A total order (NaN last): `a - b` is NaN for NaN and for ∞ - ∞, and a comparator that
+    // answers NaN leaves the sort in arrival order.
+    if (a < b) return -1;
+    if (a > b) return 1;
+    return Number.isNaN(a) === Number.isNaN(b) ? 0 : Number.isNaN(a) ? 1 : -1;
+  }
   if (typeof a === 'number') return -1;
   if (typeof b === 'number') return 1;
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;

@@ -12,7 +12,7 @@ export class LabelBound {
 
   constructor(base: Label, families: readonly KeyFamily[] = []) {
     this.base = base;
-    this.families = families;
+    this.families = Object.freeze([...families]);
     Object.freeze(this);
   }
 

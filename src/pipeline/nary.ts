@@ -2,7 +2,7 @@ import type { Label } from '../labels.js';
 import type { InstanceContext } from './node.js';
 import { OperatorBase } from './operator-base.js';
 import { NO_KEY, type Key, type Receiver } from './receiver.js';
-import { opInit, Stream, type OperatorOptions } from './stream.js';
+import { asStream, opInit, Stream, type OperatorOptions } from './stream.js';
 
 /**
  * An operator with several inputs (merge, zip, combineLatest, join, takeUntil, sample, …). Its
@@ -84,7 +84,11 @@ export function nary<B>(
 ): Stream<B> {
   return new Stream<B>(
     opInit(kind, options, {
-      inputs: inputs.map((i) => ({ node: i.stream.node, role: i.role, control: i.control })),
+      inputs: inputs.map((i) => ({
+        node: asStream(i.stream, `${kind}: ${i.role}`).node,
+        role: i.role,
+        control: i.control,
+      })),
       make: (ctx) => {
         const op = make(ctx);
         return inputs.map((_, i) => new Port(op, i));

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import type { Label } from '../labels.js';
 import type { Authority } from '../authority.js';
 import type { KeyFamily } from './key-family.js';
@@ -62,8 +63,20 @@ export interface NodeInit {
 
 let nextId = 0;
 
-/** One operator, source or sink in a pipeline's graph; immutable once made. */
+/** Only `makeNode` (the pipeline layer's sources, operators and sinks) can build a Node: a node
+ * is trusted by the static check (its effect says how it relabels) and runs its `make`. */
+const MAKE_KEY = Symbol('sluice.node.make');
+
+function frozenEffect(e: Effect): Effect {
+  if (e.kind === 'release')
+    return Object.freeze({ ...e, families: Object.freeze([...e.families]) });
+  return Object.freeze({ ...e });
+}
+
+/** One operator, source or sink in a pipeline's graph; immutable once made (inputs and effect
+ * included, so the graph the check sees is the graph that runs). */
 export class Node {
+  readonly #genuine = true;
   readonly id: number;
   readonly kind: string;
   readonly name: string;
@@ -76,19 +89,32 @@ export class Node {
   readonly publishes: string | undefined;
   readonly subscribes: string | undefined;
 
-  constructor(init: NodeInit) {
+  constructor(key: symbol, init: NodeInit) {
+    if (key !== MAKE_KEY) {
+      throw new ConfigError('nodes are made by sources, operators and sinks, not constructed');
+    }
     this.id = ++nextId;
     this.kind = init.kind;
     this.name = init.name ?? `${init.kind}#${String(this.id)}`;
-    this.inputs = Object.freeze([...init.inputs]);
+    this.inputs = Object.freeze(
+      init.inputs.map((i) => {
+        if (!Node.isNode(i.node)) throw new ConfigError(`${this.name}: an input is not a stream`);
+        return Object.freeze({ node: i.node, role: i.role, control: i.control });
+      }),
+    );
     this.label = init.label;
-    this.effect = init.effect ?? { kind: 'plain' };
+    this.effect = frozenEffect(init.effect ?? { kind: 'plain' });
     this.make = init.make;
     this.start = init.start;
     this.clearance = init.clearance;
     this.publishes = init.publishes;
     this.subscribes = init.subscribes;
     Object.freeze(this);
+  }
+
+  /** True for nodes made by `makeNode` only (forged objects and proxies fail). */
+  static isNode(x: unknown): x is Node {
+    return typeof x === 'object' && x !== null && #genuine in x;
   }
 
   get isSource(): boolean {
@@ -98,4 +124,9 @@ export class Node {
   get isSink(): boolean {
     return this.clearance !== undefined;
   }
+}
+
+/** Make a graph node (internal to the pipeline layer: not in the package's exports). */
+export function makeNode(init: NodeInit): Node {
+  return new Node(MAKE_KEY, init);
 }

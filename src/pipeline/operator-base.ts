@@ -138,6 +138,11 @@ export abstract class OperatorBase implements Receiver {
     this.down.error(err, at, key);
   }
 
+  /** End one key's instance (in a keyed section): its later notifications are dropped. */
+  protected endKey(key: Key): void {
+    this.#end(key);
+  }
+
   #end(key: Key): void {
     if (key === NO_KEY) this.done = true;
     else this.gate.kill(key);

@@ -264,12 +264,3 @@ describe('pipeline: labels', () => {
     assert.match(r.violations[0]!.paths[0]!.what, /family 'tenant'/);
   });
 });
-
-describe('pipeline: keyed notifiers', () => {
-  it('takeUntil refuses a keyed notifier (one key would end every key)', () => {
-    const p = new Pipeline();
-    const fam = p.family('k');
-    const keyed = from([{ k: 'a' }]).pipe(keyBy((x: { k: string }) => x.k, fam));
-    assert.throws(() => from([1]).pipe(takeUntil(keyed)), /takeUntil: its notifier is keyed/);
-  });
-});

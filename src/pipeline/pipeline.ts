@@ -3,7 +3,7 @@ import { ConfigError, FlowViolationError } from '../errors.js';
 import { checkGraph, showBound, showLabel, type CheckReport } from './check.js';
 import { KeyFamily } from './key-family.js';
 import { LabelBound } from './label-bound.js';
-import type { InstanceContext, Node } from './node.js';
+import { Node, type InstanceContext } from './node.js';
 import type { Key, Receiver } from './receiver.js';
 import { Runtime, type OperatorFailure, type SourceStats } from './runtime.js';
 import type { SinkDef } from './sink.js';
@@ -34,14 +34,43 @@ export interface Run {
   stop(): void;
 }
 
+/**
+ * A value that cannot be made immutable (a typed array, a Map, a proxy whose trap throws) is an
+ * error at the value's own label, sent on to the consumers. It must never be thrown: the throw
+ * would unwind through the producer into whatever lower-labelled code pushed into it (a public
+ * source fanned out to a public sink), which would fail at its label because of secret data.
+ */
+function frozenOrFail(
+  rt: Runtime,
+  from: Node,
+  v: unknown,
+  l: Label,
+  k: Key,
+  to: Receiver,
+): unknown {
+  try {
+    return immutable(v);
+  } catch (e) {
+    rt.fail(from, e, l, k);
+    to.error(e, l, k);
+    return UNFREEZABLE;
+  }
+}
+const UNFREEZABLE: unique symbol = Symbol('unfreezable');
+
 /** Several consumers share each value: frozen first (see immutable.ts). */
 class FanOut implements Receiver {
   readonly #to: readonly Receiver[];
-  constructor(to: readonly Receiver[]) {
+  readonly #rt: Runtime;
+  readonly #from: Node;
+  constructor(to: readonly Receiver[], rt: Runtime, from: Node) {
     this.#to = to;
+    this.#rt = rt;
+    this.#from = from;
   }
   next(v: unknown, l: Label, k: Key): void {
-    const x = immutable(v);
+    const x = frozenOrFail(this.#rt, this.#from, v, l, k, this);
+    if (x === UNFREEZABLE) return;
     const to = this.#to;
     for (let i = 0; i < to.length; i++) (to[i] as Receiver).next(x, l, k);
   }
@@ -56,11 +85,16 @@ class FanOut implements Receiver {
 /** An edge that crosses a label boundary: values are frozen on the way (see immutable.ts). */
 class Freezer implements Receiver {
   readonly #to: Receiver;
-  constructor(to: Receiver) {
+  readonly #rt: Runtime;
+  readonly #from: Node;
+  constructor(to: Receiver, rt: Runtime, from: Node) {
     this.#to = to;
+    this.#rt = rt;
+    this.#from = from;
   }
   next(v: unknown, l: Label, k: Key): void {
-    this.#to.next(immutable(v), l, k);
+    const x = frozenOrFail(this.#rt, this.#from, v, l, k, this.#to);
+    if (x !== UNFREEZABLE) this.#to.next(x, l, k);
   }
   error(e: unknown, l: Label, k: Key): void {
     this.#to.error(e, l, k);
@@ -154,10 +188,15 @@ export class Pipeline {
 
   /** Send `stream` to `sink`. */
   output<T>(stream: Stream<T>, sink: SinkDef<T>): this {
-    if (!(stream instanceof Stream))
-      throw new ConfigError('output: the first argument is a Stream');
+    if (!Stream.isStream(stream)) throw new ConfigError('output: the first argument is a Stream');
     if (typeof sink !== 'function') throw new ConfigError('output: the second argument is a sink');
-    this.#sinks.push(sink(stream));
+    const node: unknown = sink(stream);
+    // A sink's node is made by a sink (toCallback, toConsole, …): a forged node would run code
+    // of its choosing at a clearance of its choosing.
+    if (!Node.isNode(node) || !node.isSink) {
+      throw new ConfigError('output: the sink definition did not make a sink (use toCallback, …)');
+    }
+    this.#sinks.push(node);
     return this;
   }
 
@@ -186,7 +225,7 @@ export class Pipeline {
       const n = c.node;
       const to = ports.get(n) ?? [];
       const down =
-        to.length === 0 ? NOWHERE : to.length === 1 ? (to[0] as Receiver) : new FanOut(to);
+        to.length === 0 ? NOWHERE : to.length === 1 ? (to[0] as Receiver) : new FanOut(to, rt, n);
       const ctx: InstanceContext = {
         rt,
         node: n,
@@ -211,7 +250,7 @@ export class Pipeline {
       n.inputs.forEach((input, i) => {
         const list = ports.get(input.node) ?? [];
         const r = receivers[i] as Receiver;
-        list.push(crosses(input.node, c.label) ? new Freezer(r) : r);
+        list.push(crosses(input.node, c.label) ? new Freezer(r, rt, input.node) : r);
         ports.set(input.node, list);
       });
     }

@@ -5,7 +5,7 @@ import { LabelBound } from './label-bound.js';
 import type { InstanceContext, Node } from './node.js';
 import { OperatorBase } from './operator-base.js';
 import { NO_KEY, type Key } from './receiver.js';
-import { opInit, type Stream } from './stream.js';
+import { asStream, opInit, type Stream } from './stream.js';
 
 export interface SinkOptions {
   /** The sink's clearance: only data whose label flows to it arrives (default public). */
@@ -100,8 +100,9 @@ export function sinkNode<T>(
   if (typeof o !== 'object') throw new ConfigError(`${kind}: options must be an object`);
   const label = o.label ?? Label.public;
   if (!Label.isLabel(label)) throw new ConfigError(`${kind}: label must be a Label`);
-  const fams = o.perKey === undefined ? [] : o.perKey instanceof KeyFamily ? [o.perKey] : o.perKey;
-  if (!Array.isArray(fams) || !fams.every((f) => f instanceof KeyFamily)) {
+  const given: unknown = o.perKey ?? [];
+  const fams: unknown[] = Array.isArray(given) ? [...(given as unknown[])] : [given];
+  if (!fams.every((f): f is KeyFamily => KeyFamily.isKeyFamily(f))) {
     throw new ConfigError(`${kind}: perKey must be a KeyFamily or an array of them`);
   }
   const clearance = new LabelBound(label, fams);
@@ -110,7 +111,9 @@ export function sinkNode<T>(
       kind,
       { ...(o.name === undefined ? {} : { name: o.name }) },
       {
-        inputs: [{ node: source.node, role: 'source', control: false }],
+        inputs: [
+          { node: asStream(source, `${kind}: the source`).node, role: 'source', control: false },
+        ],
         clearance,
         ...extra,
         make: (ctx) => [make(ctx)],

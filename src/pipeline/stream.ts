@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { Label } from '../labels.js';
-import { Node, type NodeInit } from './node.js';
+import { makeNode, Node, type NodeInit } from './node.js';
 
 /** Options every operator takes. */
 export interface OperatorOptions {
@@ -19,13 +19,20 @@ export type OperatorFunction<A, B> = (source: Stream<A>) => Stream<B>;
  * and run when a `Pipeline` that outputs them runs. A stream may feed several operators.
  */
 export class Stream<T> {
+  readonly #genuine = true;
   /** @internal the graph node that produces this stream */
   readonly node: Node;
   declare readonly __type?: T;
 
   constructor(node: Node) {
+    if (!Node.isNode(node)) throw new ConfigError('a Stream is made by a source or an operator');
     this.node = node;
     Object.freeze(this);
+  }
+
+  /** True for genuine streams only (an object made from Stream.prototype or a proxy fails). */
+  static isStream(x: unknown): x is Stream<unknown> {
+    return typeof x === 'object' && x !== null && #genuine in x;
   }
 
   pipe(): Stream<T>;
@@ -69,12 +76,15 @@ export class Stream<T> {
   pipe(...ops: OperatorFunction<unknown, unknown>[]): Stream<unknown>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above type it
   pipe(...ops: OperatorFunction<any, any>[]): Stream<any> {
-    return ops.reduce<Stream<unknown>>((s, op) => {
-      if (typeof op !== 'function') throw new ConfigError('pipe() takes operator functions');
-      const next: unknown = op(s);
-      if (!(next instanceof Stream)) throw new ConfigError('an operator must return a Stream');
-      return next as Stream<unknown>;
-    }, this);
+    return ops.reduce<Stream<unknown>>(
+      (s, op) => {
+        if (typeof op !== 'function') throw new ConfigError('pipe() takes operator functions');
+        const next: unknown = op(s);
+        if (!Stream.isStream(next)) throw new ConfigError('an operator must return a Stream');
+        return next;
+      },
+      asStream(this, 'pipe: this'),
+    );
   }
 }
 
@@ -92,12 +102,12 @@ export function opInit(
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) {
     throw new ConfigError(`${kind}: name must be a non-empty string`);
   }
-  return new Node({ kind, name: o.name, label: o.label, ...rest });
+  return makeNode({ kind, name: o.name, label: o.label, ...rest });
 }
 
 export function asStream(x: unknown, what: string): Stream<unknown> {
-  if (!(x instanceof Stream)) throw new ConfigError(`${what} must be a Stream`);
-  return x as Stream<unknown>;
+  if (!Stream.isStream(x)) throw new ConfigError(`${what} must be a Stream`);
+  return x;
 }
 
 export function fn<F>(f: F, what: string): F {

@@ -1,6 +1,6 @@
 import type { InstanceContext } from './node.js';
 import type { Receiver } from './receiver.js';
-import { opInit, Stream, type OperatorOptions } from './stream.js';
+import { asStream, opInit, Stream, type OperatorOptions } from './stream.js';
 
 /** A one-input operator node whose instance is made by `make`. */
 export function unary<A, B>(
@@ -11,7 +11,9 @@ export function unary<A, B>(
 ): Stream<B> {
   return new Stream<B>(
     opInit(kind, options, {
-      inputs: [{ node: source.node, role: 'source', control: false }],
+      inputs: [
+        { node: asStream(source, `${kind}: the source`).node, role: 'source', control: false },
+      ],
       make: (ctx) => [make(ctx)],
     }),
   );

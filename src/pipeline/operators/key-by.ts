@@ -4,7 +4,14 @@ import { KeyFamily } from '../key-family.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
 import { NO_KEY, type Key } from '../receiver.js';
-import { fn, opInit, Stream, type OperatorFunction, type OperatorOptions } from '../stream.js';
+import {
+  asStream,
+  fn,
+  opInit,
+  Stream,
+  type OperatorFunction,
+  type OperatorOptions,
+} from '../stream.js';
 
 class KeyByOp<A> extends OperatorBase {
   readonly #keyOf: (v: A) => unknown;
@@ -19,17 +26,20 @@ class KeyByOp<A> extends OperatorBase {
     const at = this.admit(l, key);
     if (at === undefined) return;
     let k: unknown;
+    let to: Label;
     try {
       k = this.#keyOf(v as A);
       if (typeof k !== 'string' && typeof k !== 'number') {
         throw new ConfigError('keyBy: a key must be a string or a number');
       }
+      // The key's instance runs at the router's label ⊔ the key's tag: a raise, always allowed.
+      // (Minting the tag is inside the try: nothing thrown here may unwind into the producer.)
+      to = this.labels.of(k);
     } catch (e) {
       this.failed(e, at, key);
       return;
     }
-    // The key's instance runs at the router's label ⊔ the key's tag: a raise, always allowed.
-    this.down.next(v, this.labels.of(k), k);
+    this.down.next(v, to, k);
   }
 }
 
@@ -45,11 +55,13 @@ export function keyBy<A>(
   options?: OperatorOptions,
 ): OperatorFunction<A, A> {
   const k = fn<(v: A) => unknown>(keyOf, 'keyBy: the key function');
-  if (!(family instanceof KeyFamily)) throw new ConfigError('keyBy: family must be a KeyFamily');
+  if (!KeyFamily.isKeyFamily(family)) throw new ConfigError('keyBy: family must be a KeyFamily');
   return (source) =>
     new Stream<A>(
       opInit('keyBy', options, {
-        inputs: [{ node: source.node, role: 'source', control: false }],
+        inputs: [
+          { node: asStream(source, 'keyBy: the source').node, role: 'source', control: false },
+        ],
         effect: { kind: 'key-by', family },
         make: (ctx) => [new KeyByOp(ctx, k)],
       }),

@@ -7,7 +7,7 @@ import { KeyFamily } from '../key-family.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
 import { NO_KEY, type Key } from '../receiver.js';
-import { opInit, Stream, type OperatorFunction } from '../stream.js';
+import { asStream, opInit, Stream, type OperatorFunction } from '../stream.js';
 import { allOf, type ReleasePolicy } from './release-policy.js';
 
 export interface ReleaseOptions {
@@ -87,8 +87,18 @@ class ReleaseOp extends OperatorBase {
     let out: unknown;
     try {
       out = this.#policy.release(v, key === NO_KEY ? undefined : key);
+      if (out !== undefined) out = immutable(out);
     } catch (e) {
-      this.failed(e, at, key);
+      // A policy that throws releases nothing, exactly as one that withholds: what it threw was
+      // decided at the input's label, so neither the error nor an early end of the output (which
+      // a reader below would see) is released. The host learns of it from the run's report.
+      this.rt.fail(this.node, e, at, key);
+      this.#audit(
+        'refused-release',
+        `withheld: the policy threw (${this.#policy.describe})`,
+        at,
+        to,
+      );
       return;
     }
     if (out === undefined) {
@@ -96,7 +106,7 @@ class ReleaseOp extends OperatorBase {
       return;
     }
     this.#audit('released', `released under policy (${this.#policy.describe})`, at, to);
-    this.down.next(immutable(out), to, this.#outKeyed ? key : NO_KEY);
+    this.down.next(out, to, this.#outKeyed ? key : NO_KEY);
   }
 
   #audit(kind: 'released' | 'refused-release', why: string, from: Label, to: Label): void {
@@ -138,10 +148,12 @@ export function release(
   const to = o.to ?? Label.public;
   if (!Label.isLabel(to)) throw new ConfigError(`${op}: to must be a Label`);
   const authority = new Authority(o.privileges ?? []);
-  const families = o.families ?? [];
-  if (!Array.isArray(families) || !families.every((f) => f instanceof KeyFamily)) {
+  const given: unknown = o.families ?? [];
+  const families: unknown[] = Array.isArray(given) ? [...(given as unknown[])] : [given];
+  if (!Array.isArray(given) || !families.every((f): f is KeyFamily => KeyFamily.isKeyFamily(f))) {
     throw new ConfigError(`${op}: families must be an array of KeyFamily`);
   }
+  Object.freeze(families);
   if (o.policy === undefined) throw new ConfigError(`${op}: a policy is required`);
   const policy = allOf(Array.isArray(o.policy) ? o.policy : [o.policy as ReleasePolicy]);
   return (source) =>
@@ -150,7 +162,9 @@ export function release(
         op,
         { ...(o.name === undefined ? {} : { name: o.name }) },
         {
-          inputs: [{ node: source.node, role: 'source', control: false }],
+          inputs: [
+            { node: asStream(source, `${op}: the source`).node, role: 'source', control: false },
+          ],
           effect: { kind: 'release', op, to, authority, families },
           make: (ctx) => [new ReleaseOp(ctx, op, to, authority, families, policy)],
         },

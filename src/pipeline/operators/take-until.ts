@@ -1,13 +1,16 @@
 import type { Label } from '../../labels.js';
 import { nary, NaryOperator } from '../nary.js';
-import { requireUnkeyed } from './inputs.js';
-import type { Key } from '../receiver.js';
+import { NO_KEY, type Key } from '../receiver.js';
 import { asStream, type OperatorFunction, type OperatorOptions, type Stream } from '../stream.js';
 
 class TakeUntilOp extends NaryOperator {
   nextAt(port: number, v: unknown, at: Label, key: Key): void {
     if (port === 0) this.down.next(v, at, key);
-    else this.finish();
+    // A keyed notification runs at its key's label: it may cut off that key only. Ending the
+    // whole output (at the operator's base label) would tell every key, and the unkeyed values'
+    // readers, what one key's data did.
+    else if (key === NO_KEY) this.finish();
+    else this.endKey(key);
   }
 
   completeAt(port: number): void {
@@ -18,21 +21,21 @@ class TakeUntilOp extends NaryOperator {
 /**
  * Pass values until `notifier` emits, then complete. The notifier decides where the output is
  * cut off (the preemption leak), so it is a control input: the output's label is ⊒ its label.
+ * In a keyed section, the notifier's value for key k cuts off key k's values only.
  */
 export function takeUntil<A>(
   notifier: Stream<unknown>,
   options?: OperatorOptions,
 ): OperatorFunction<A, A> {
   const n = asStream(notifier, 'takeUntil: the notifier');
-  return (source) => {
-    const control = { stream: n, role: 'notifier', control: true };
-    // A keyed notifier would let one key's data end every key's output.
-    requireUnkeyed('takeUntil', [control]);
-    return nary(
+  return (source) =>
+    nary(
       'takeUntil',
-      [{ stream: source, role: 'source', control: false }, control],
+      [
+        { stream: source, role: 'source', control: false },
+        { stream: n, role: 'notifier', control: true },
+      ],
       options,
       (ctx) => new TakeUntilOp(ctx),
     );
-  };
 }
