@@ -264,3 +264,36 @@ describe('pipeline: labels', () => {
     assert.match(r.violations[0]!.paths[0]!.what, /family 'tenant'/);
   });
 });
+
+describe('pipeline: keyBy element selector', () => {
+  it('each key instance receives the selected element, at its key label', async () => {
+    const p = new Pipeline();
+    const fam = p.family('k');
+    const got: [unknown, unknown, string][] = [];
+    p.output(
+      from([
+        { k: 'a', x: 1 },
+        { k: 'b', x: 5 },
+        { k: 'a', x: 2 },
+      ]).pipe(
+        keyBy((r: { k: string; x: number }) => r.k, fam, { element: (r) => r.x }),
+        reduce((s: number, x: number) => s + x, 0),
+      ),
+      toCallback(
+        (v, info) => got.push([info.key, v, String(info.label === fam.label(info.key!))]),
+        {
+          perKey: fam,
+        },
+      ),
+    );
+    await p.run();
+    assert.deepEqual(got, [
+      ['a', 3, 'true'],
+      ['b', 5, 'true'],
+    ]);
+    assert.throws(
+      () => keyBy((r: { k: string }) => r.k, fam, { element: 3 as never }),
+      /element must be a function/,
+    );
+  });
+});

@@ -15,10 +15,12 @@ import {
 
 class KeyByOp<A> extends OperatorBase {
   readonly #keyOf: (v: A) => unknown;
+  readonly #element: ((v: A) => unknown) | undefined;
 
-  constructor(ctx: InstanceContext, keyOf: (v: A) => unknown) {
+  constructor(ctx: InstanceContext, keyOf: (v: A) => unknown, element?: (v: A) => unknown) {
     super(ctx);
     this.#keyOf = keyOf;
+    this.#element = element;
   }
 
   next(v: unknown, l: Label, key: Key): void {
@@ -27,8 +29,10 @@ class KeyByOp<A> extends OperatorBase {
     if (at === undefined) return;
     let k: unknown;
     let to: Label;
+    let out = v;
     try {
       k = this.#keyOf(v as A);
+      if (this.#element !== undefined) out = this.#element(v as A);
       if (typeof k !== 'string' && typeof k !== 'number') {
         throw new ConfigError('keyBy: a key must be a string or a number');
       }
@@ -39,8 +43,14 @@ class KeyByOp<A> extends OperatorBase {
       this.failed(e, at, key);
       return;
     }
-    this.down.next(v, to, k);
+    this.down.next(out, to, k);
   }
+}
+
+export interface KeyByOptions<A, E> extends OperatorOptions {
+  /** What each key's instance receives (as RxJS `groupBy`'s element selector); default the
+   * value itself. A primitive element crosses into the key's label without being frozen. */
+  readonly element?: (value: A) => E;
 }
 
 /**
@@ -49,21 +59,25 @@ class KeyByOp<A> extends OperatorBase {
  * stream's label ⊔ `family.label(key)`, so one key's aggregate never sees another key's data.
  * The key is computed from data at the router's label; the instances' labels are ⊒ it.
  */
-export function keyBy<A>(
+export function keyBy<A, E = A>(
   keyOf: (value: A) => string | number,
   family: KeyFamily,
-  options?: OperatorOptions,
-): OperatorFunction<A, A> {
+  options?: KeyByOptions<A, E>,
+): OperatorFunction<A, E> {
   const k = fn<(v: A) => unknown>(keyOf, 'keyBy: the key function');
+  const element = options?.element;
+  if (element !== undefined && typeof element !== 'function') {
+    throw new ConfigError('keyBy: element must be a function');
+  }
   if (!KeyFamily.isKeyFamily(family)) throw new ConfigError('keyBy: family must be a KeyFamily');
   return (source) =>
-    new Stream<A>(
+    new Stream<E>(
       opInit('keyBy', options, {
         inputs: [
           { node: asStream(source, 'keyBy: the source').node, role: 'source', control: false },
         ],
         effect: { kind: 'key-by', family },
-        make: (ctx) => [new KeyByOp(ctx, k)],
+        make: (ctx) => [new KeyByOp(ctx, k, element)],
       }),
     );
 }
