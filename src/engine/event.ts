@@ -16,7 +16,8 @@ export interface PartWriter {
   writePart(name: string, value: unknown, label: Label | undefined): LabelledPart;
 }
 
-let sealedParts: (e: Event) => LabelledPart[];
+let sealedFirst: (e: Event) => LabelledPart | null;
+let sealedMore: (e: Event) => readonly LabelledPart[] | null;
 let sealedTop: (e: Event) => Label;
 let sealedPresence: (e: Event) => Label | undefined;
 let sealedTopic: (e: Event) => string;
@@ -31,33 +32,46 @@ let isView: (x: unknown) => x is EventView;
  * publishes it, which seals it for good. Its only public member is `add`: everything else is
  * reached through the engine's trusted functions, so an event says nothing about hidden parts
  * it carries (say, after `ctx.derive`).
+ *
+ * Most events have one part: it is held in `#first`, with no array; `#more` is the array of
+ * every part (first included) once there are two or more.
  */
 export class Event {
   readonly #owner: PartWriter;
-  #parts: LabelledPart[];
-  #top: Label = Label.public;
-  #presence: Label | undefined = undefined;
-  #topic = '';
+  #first: LabelledPart | null;
+  #more: LabelledPart[] | null;
+  #top: Label;
+  #presence: Label | undefined;
+  #topic: string;
 
-  constructor(owner: PartWriter, parts: LabelledPart[]) {
+  constructor(owner: PartWriter, first: LabelledPart | null, more: LabelledPart[] | null) {
     this.#owner = owner;
-    this.#parts = parts;
+    this.#first = first;
+    this.#more = more;
+    this.#top = Label.public;
+    this.#presence = undefined;
+    this.#topic = '';
   }
 
   static {
-    sealedParts = (e) => e.#parts;
+    sealedFirst = (e) => e.#first;
+    sealedMore = (e) => e.#more;
     sealedTop = (e) => e.#top;
     sealedPresence = (e) => e.#presence;
     sealedTopic = (e) => e.#topic;
-    isEvent = (x): x is Event => typeof x === 'object' && x !== null && #parts in x;
+    isEvent = (x): x is Event => typeof x === 'object' && x !== null && #first in x;
     seal = (e, owner, presence, topic) => {
       if (owner !== e.#owner || e.#presence !== undefined) return false;
       e.#presence = presence;
       e.#topic = topic;
-      const parts = e.#parts;
-      let top = parts.length === 0 ? Label.public : partLabelTCB(parts[0] as LabelledPart);
-      for (let i = 1; i < parts.length; i++) top = top.join(partLabelTCB(parts[i] as LabelledPart));
-      e.#top = top;
+      const more = e.#more;
+      if (more === null) {
+        e.#top = e.#first === null ? Label.public : partLabelTCB(e.#first);
+      } else {
+        let top = partLabelTCB(more[0] as LabelledPart);
+        for (let i = 1; i < more.length; i++) top = top.join(partLabelTCB(more[i] as LabelledPart));
+        e.#top = top;
+      }
       return true;
     };
   }
@@ -71,9 +85,10 @@ export class Event {
       throw new MalformedInputError('an event cannot change after it is published');
     }
     const part = this.#owner.writePart(name, value, label);
-    // `[part]` for the first part: growing an empty array costs ~30 ns, a literal ~3 ns.
-    if (this.#parts.length === 0) this.#parts = [part];
-    else this.#parts.push(part);
+    const first = this.#first;
+    if (first === null) this.#first = part;
+    else if (this.#more === null) this.#more = [first, part];
+    else this.#more.push(part);
     return this;
   }
 
@@ -87,9 +102,18 @@ export function sealEventTCB(e: Event, owner: PartWriter, presence: Label, topic
   return seal(e, owner, presence, topic);
 }
 
-/** Trusted: every part of an event, hidden ones included. */
-export function eventPartsTCB(e: Event): readonly LabelledPart[] {
-  return sealedParts(e);
+/** Trusted: every part of an event, hidden ones included (a new array). */
+export function eventPartsTCB(e: Event): LabelledPart[] {
+  const more = sealedMore(e);
+  if (more !== null) return more.slice();
+  const first = sealedFirst(e);
+  return first === null ? [] : [first];
+}
+
+/** Trusted: a new open event of `owner`'s carrying every part of `e` (for `derive`). */
+export function copyEventTCB(e: Event, owner: PartWriter): Event {
+  const more = sealedMore(e);
+  return new Event(owner, sealedFirst(e), more === null ? null : more.slice());
 }
 
 /** Trusted: the presence label of a sealed event (undefined while open). */
@@ -112,17 +136,28 @@ export function viewEventTCB(v: EventView): Event {
   return viewedEvent(v);
 }
 
-/** Trusted: the projection of a sealed event for a reader at `reader` (null: checks are off). */
+/**
+ * Trusted: the projection of a sealed event for a reader at `reader` (null: checks are off).
+ * When every part is visible (the common case: the join of the part labels flows to the
+ * reader) the view shares the event's parts; otherwise it gets the visible ones, filtered
+ * here, before the unit runs.
+ */
 export function viewOfTCB(e: Event, reader: Label | null): EventView {
   const top = sealedTop(e);
-  const parts = sealedParts(e);
-  if (reader === null) return new EventView(VIEW_KEY, e, top, parts);
-  if (top === reader || top.flowsTo(reader)) return new EventView(VIEW_KEY, e, reader, parts);
+  const more = sealedMore(e);
+  if (reader === null) return new EventView(VIEW_KEY, e, top, sealedFirst(e), more);
+  if (top === reader || top.flowsTo(reader)) {
+    return new EventView(VIEW_KEY, e, reader, sealedFirst(e), more);
+  }
+  if (more === null) return new EventView(VIEW_KEY, e, reader, null, null);
+  const visible = more.filter((p) => partLabelTCB(p).flowsTo(reader));
+  const n = visible.length;
   return new EventView(
     VIEW_KEY,
     e,
     reader,
-    parts.filter((p) => partLabelTCB(p).flowsTo(reader)),
+    n === 0 ? null : (visible[0] as LabelledPart),
+    n > 1 ? visible : null,
   );
 }
 
@@ -130,22 +165,39 @@ export function viewOfTCB(e: Event, reader: Label | null): EventView {
  * What a unit receives: the parts of an event it may see, nothing else. A part it may not see
  * is absent: `get` returns undefined, `has` false, and no method, key, JSON or inspection
  * reveals its name, label, value or count.
+ *
+ * The visible parts are `#first` alone when `#many` is null (none when it is null too), else
+ * `#many` (first included).
  */
 export class EventView {
   readonly #event: Event;
   readonly #reader: Label;
-  readonly #visible: readonly LabelledPart[];
+  readonly #first: LabelledPart | null;
+  readonly #many: readonly LabelledPart[] | null;
 
-  constructor(key: symbol, event: Event, reader: Label, visible: readonly LabelledPart[]) {
+  constructor(
+    key: symbol,
+    event: Event,
+    reader: Label,
+    first: LabelledPart | null,
+    many: readonly LabelledPart[] | null,
+  ) {
     if (key !== VIEW_KEY) throw new MalformedInputError('event views are made by the engine');
     this.#event = event;
     this.#reader = reader;
-    this.#visible = visible;
+    this.#first = first;
+    this.#many = many;
   }
 
   static {
     viewedEvent = (v) => v.#event;
     isView = (x): x is EventView => typeof x === 'object' && x !== null && #event in x;
+  }
+
+  /** The visible parts as an array, oldest first (a shared array when there are several). */
+  #visible(): readonly LabelledPart[] {
+    if (this.#many !== null) return this.#many;
+    return this.#first === null ? [] : [this.#first];
   }
 
   /** The topic the event was published on. */
@@ -160,7 +212,11 @@ export class EventView {
 
   /** The value of the newest visible part called `name`, or undefined. */
   get(name: string): PartValue | undefined {
-    const v = this.#visible;
+    const v = this.#many;
+    if (v === null) {
+      const p = this.#first;
+      return p !== null && partNameTCB(p) === name ? readPartTCB(p, this.#reader) : undefined;
+    }
     for (let i = v.length - 1; i >= 0; i--) {
       const p = v[i] as LabelledPart;
       if (partNameTCB(p) === name) return readPartTCB(p, this.#reader);
@@ -171,20 +227,21 @@ export class EventView {
   /** Every visible value called `name`, oldest first. */
   getAll(name: string): PartValue[] {
     const out: PartValue[] = [];
-    for (const p of this.#visible) {
+    for (const p of this.#visible()) {
       if (partNameTCB(p) === name) out.push(readPartTCB(p, this.#reader) as PartValue);
     }
     return out;
   }
 
   has(name: string): boolean {
-    return this.#visible.some((p) => partNameTCB(p) === name);
+    return this.#visible().some((p) => partNameTCB(p) === name);
   }
 
   /** The label of the newest visible part called `name`, or undefined. */
   labelOf(name: string): Label | undefined {
-    for (let i = this.#visible.length - 1; i >= 0; i--) {
-      const p = this.#visible[i] as LabelledPart;
+    const v = this.#visible();
+    for (let i = v.length - 1; i >= 0; i--) {
+      const p = v[i] as LabelledPart;
       if (partNameTCB(p) === name) return partLabelTCB(p);
     }
     return undefined;
@@ -192,13 +249,13 @@ export class EventView {
 
   /** Names of the visible parts, oldest first. */
   names(): string[] {
-    return this.#visible.map(partNameTCB);
+    return this.#visible().map(partNameTCB);
   }
 
   /** The visible parts as a plain object (the newest part wins a name). */
   toJSON(): Record<string, PartValue> {
     const out: Record<string, PartValue> = {};
-    for (const p of this.#visible) {
+    for (const p of this.#visible()) {
       // A part may be called '__proto__': define it as data, never as the object's prototype.
       Object.defineProperty(out, partNameTCB(p), {
         value: readPartTCB(p, this.#reader),

@@ -14,7 +14,7 @@ import {
 import type { AuditLog } from './audit-log.js';
 import {
   Event,
-  eventPartsTCB,
+  copyEventTCB,
   isEventTCB,
   isViewTCB,
   viewEventTCB,
@@ -23,8 +23,6 @@ import {
 } from './event.js';
 import type { Sink } from './sink.js';
 
-/** Shared by every new event until its first part (Event.add replaces it, never pushes to it). */
-const NO_PARTS: LabelledPart[] = [];
 const KINDS: readonly unknown[] = ['plus', 'minus', 'plus-auth', 'minus-auth'];
 
 /** A unit's handler for one delivered event. */
@@ -153,7 +151,7 @@ export class UnitContext {
 
   /** A new, open event owned by this unit. */
   event(): Event {
-    return new Event(this.#u, NO_PARTS);
+    return new Event(this.#u, null, null);
   }
 
   /**
@@ -163,7 +161,7 @@ export class UnitContext {
   derive(view: EventView): Event {
     if (!isViewTCB(view))
       throw new MalformedInputError('derive takes an event view a handler received');
-    return new Event(this.#u, [...eventPartsTCB(viewEventTCB(view))]);
+    return copyEventTCB(viewEventTCB(view), this.#u);
   }
 
   /**
