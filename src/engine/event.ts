@@ -18,10 +18,10 @@ export interface PartWriter {
 
 let sealedFirst: (e: Event) => LabelledPart | null;
 let sealedMore: (e: Event) => readonly LabelledPart[] | null;
-let sealedTop: (e: Event) => Label;
 let sealedPresence: (e: Event) => Label | undefined;
 let sealedTopic: (e: Event) => string;
 let seal: (e: Event, owner: PartWriter, presence: Label, topic: string) => boolean;
+let viewOf: (e: Event, reader: Label | null) => EventView;
 let viewedEvent: (v: EventView) => Event;
 let isEvent: (x: unknown) => x is Event;
 let isView: (x: unknown) => x is EventView;
@@ -56,7 +56,6 @@ export class Event {
   static {
     sealedFirst = (e) => e.#first;
     sealedMore = (e) => e.#more;
-    sealedTop = (e) => e.#top;
     sealedPresence = (e) => e.#presence;
     sealedTopic = (e) => e.#topic;
     isEvent = (x): x is Event => typeof x === 'object' && x !== null && #first in x;
@@ -64,15 +63,18 @@ export class Event {
       if (owner !== e.#owner || e.#presence !== undefined) return false;
       e.#presence = presence;
       e.#topic = topic;
-      const more = e.#more;
-      if (more === null) {
-        e.#top = e.#first === null ? Label.public : partLabelTCB(e.#first);
-      } else {
-        let top = partLabelTCB(more[0] as LabelledPart);
-        for (let i = 1; i < more.length; i++) top = top.join(partLabelTCB(more[i] as LabelledPart));
-        e.#top = top;
-      }
+      const first = e.#first;
+      if (e.#more !== null) e.#top = joinLabels(e.#more);
+      else if (first !== null) e.#top = partLabelTCB(first);
       return true;
+    };
+    viewOf = (e, reader) => {
+      const top = e.#top;
+      if (reader === null) return new EventView(VIEW_KEY, e, top, e.#first, e.#more);
+      if (top === reader || top.flowsTo(reader)) {
+        return new EventView(VIEW_KEY, e, reader, e.#first, e.#more);
+      }
+      return filteredView(e, reader);
     };
   }
 
@@ -95,6 +97,13 @@ export class Event {
   [inspect.custom](): string {
     return this.#presence === undefined ? 'Event(open)' : 'Event(published)';
   }
+}
+
+/** The join of the labels of two or more parts. */
+function joinLabels(parts: readonly LabelledPart[]): Label {
+  let top = partLabelTCB(parts[0] as LabelledPart);
+  for (let i = 1; i < parts.length; i++) top = top.join(partLabelTCB(parts[i] as LabelledPart));
+  return top;
 }
 
 /** Trusted: seal an open event of `owner`'s; false if already sealed or someone else's. */
@@ -143,12 +152,11 @@ export function viewEventTCB(v: EventView): Event {
  * here, before the unit runs.
  */
 export function viewOfTCB(e: Event, reader: Label | null): EventView {
-  const top = sealedTop(e);
+  return viewOf(e, reader);
+}
+
+function filteredView(e: Event, reader: Label): EventView {
   const more = sealedMore(e);
-  if (reader === null) return new EventView(VIEW_KEY, e, top, sealedFirst(e), more);
-  if (top === reader || top.flowsTo(reader)) {
-    return new EventView(VIEW_KEY, e, reader, sealedFirst(e), more);
-  }
   if (more === null) return new EventView(VIEW_KEY, e, reader, null, null);
   const visible = more.filter((p) => partLabelTCB(p).flowsTo(reader));
   const n = visible.length;

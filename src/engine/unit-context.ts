@@ -30,6 +30,21 @@ export type Handler = (event: EventView) => void;
 /** A subscription filter: runs over the parts visible to the subscriber only. */
 export type Filter = (event: EventView) => boolean;
 
+/** Engine-internal: one subscription. */
+export interface SubRecord {
+  active: boolean;
+  /** Deliveries of this subscription still in the queue: while > 0, new ones queue behind. */
+  pending: number;
+  readonly unit: UnitState;
+  readonly handler: Handler;
+  readonly filter: Filter | undefined;
+}
+
+/** Engine-internal: the subscriptions of one topic (the record lives as long as the engine). */
+export interface TopicRecord {
+  subs: SubRecord[];
+}
+
 /**
  * Engine-internal state of a unit: its current label and privileges. Never reachable from unit
  * code (the context holds it in a private field).
@@ -38,6 +53,9 @@ export class UnitState implements PartWriter {
   closed = false;
   /** Handler frames of this unit on the stack (a busy unit is never re-entered: it gets queued). */
   busy = 0;
+  /** The topic this unit last published on, and its subscriptions (the engine's cache). */
+  topic = '';
+  topicRecord: TopicRecord | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -53,16 +71,21 @@ export class UnitState implements PartWriter {
     try {
       return writePart(this.checks ? this.label : to, this.privileges, name, to, value);
     } catch (e) {
-      if (e instanceof FlowViolationError) {
-        this.audit.record({
-          kind: 'refused-write',
-          unit: this.id,
-          op: 'add part',
-          from: this.label.toString(),
-          to: Label.assert(to).toString(),
-        });
-      }
+      this.refused(e, to);
       throw e;
+    }
+  }
+
+  /** Audit a refused write (kept out of writePart, which is on the hot path). */
+  refused(e: unknown, to: Label): void {
+    if (e instanceof FlowViolationError) {
+      this.audit.record({
+        kind: 'refused-write',
+        unit: this.id,
+        op: 'add part',
+        from: this.label.toString(),
+        to: Label.assert(to).toString(),
+      });
     }
   }
 
@@ -175,12 +198,10 @@ export class UnitContext {
     }
     if (!isEventTCB(event))
       throw new MalformedInputError('publish takes an event from ctx.event()');
-    return this.#engine.publish(
-      this.#u,
-      topic,
-      event,
-      this.#u.presence(options?.presence, 'publish'),
-    );
+    const u = this.#u;
+    const requested = options?.presence;
+    const presence = requested === undefined ? u.label : u.presence(requested, 'publish');
+    return this.#engine.publish(u, topic, event, presence);
   }
 
   /** Subscribe to `topic`; the filter and the handler see only the parts this unit may see. */
