@@ -22,6 +22,12 @@ let sealedPresence: (e: Event) => Label | undefined;
 let sealedTopic: (e: Event) => string;
 let seal: (e: Event, owner: PartWriter, presence: Label, topic: string) => boolean;
 let viewOf: (e: Event, reader: Label | null) => EventView;
+let addMore: (e: Event, part: LabelledPart) => void;
+
+/** Out of line (rare): keeps Event.add small enough for V8 to inline into handlers. */
+function published(): never {
+  throw new MalformedInputError('an event cannot change after it is published');
+}
 let viewedEvent: (v: EventView) => Event;
 let isEvent: (x: unknown) => x is Event;
 let isView: (x: unknown) => x is EventView;
@@ -68,6 +74,10 @@ export class Event {
       else if (first !== null) e.#top = partLabelTCB(first);
       return true;
     };
+    addMore = (e, part) => {
+      if (e.#more === null) e.#more = [e.#first as LabelledPart, part];
+      else e.#more.push(part);
+    };
     viewOf = (e, reader) => {
       const top = e.#top;
       if (reader === null) return new EventView(VIEW_KEY, e, top, e.#first, e.#more);
@@ -83,14 +93,10 @@ export class Event {
    * current label). Write rule: FlowViolationError if the unit may not write at `label`.
    */
   add(name: string, value: unknown, label?: Label): this {
-    if (this.#presence !== undefined) {
-      throw new MalformedInputError('an event cannot change after it is published');
-    }
+    if (this.#presence !== undefined) published();
     const part = this.#owner.writePart(name, value, label);
-    const first = this.#first;
-    if (first === null) this.#first = part;
-    else if (this.#more === null) this.#more = [first, part];
-    else this.#more.push(part);
+    if (this.#first === null) this.#first = part;
+    else addMore(this, part);
     return this;
   }
 
