@@ -24,6 +24,11 @@ let seal: (e: Event, owner: PartWriter, presence: Label, topic: string) => boole
 let viewOf: (e: Event, reader: Label | null) => EventView;
 let addMore: (e: Event, part: LabelledPart) => void;
 
+/** Out of line (rare): keeps the EventView constructor small enough for V8 to inline. */
+function notByEngine(): never {
+  throw new MalformedInputError('event views are made by the engine');
+}
+
 /** Out of line (rare): keeps Event.add small enough for V8 to inline into handlers. */
 function published(): never {
   throw new MalformedInputError('an event cannot change after it is published');
@@ -78,13 +83,12 @@ export class Event {
       if (e.#more === null) e.#more = [e.#first as LabelledPart, part];
       else e.#more.push(part);
     };
+    // One `new EventView` on the common path: V8 inlines a constructor per call site, and
+    // two sites here (checks on / off) left one of them to the generic construct stub.
     viewOf = (e, reader) => {
       const top = e.#top;
-      if (reader === null) return new EventView(VIEW_KEY, e, top, e.#first, e.#more);
-      if (top === reader || top.flowsTo(reader)) {
-        return new EventView(VIEW_KEY, e, reader, e.#first, e.#more);
-      }
-      return filteredView(e, reader);
+      if (reader !== null && top !== reader && !top.flowsTo(reader)) return filteredView(e, reader);
+      return new EventView(VIEW_KEY, e, reader ?? top, e.#first, e.#more);
     };
   }
 
@@ -196,7 +200,7 @@ export class EventView {
     first: LabelledPart | null,
     many: readonly LabelledPart[] | null,
   ) {
-    if (key !== VIEW_KEY) throw new MalformedInputError('event views are made by the engine');
+    if (key !== VIEW_KEY) notByEngine();
     this.#event = event;
     this.#reader = reader;
     this.#first = first;
