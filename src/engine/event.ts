@@ -23,6 +23,9 @@ let sealedTopic: (e: Event) => string;
 let seal: (e: Event, owner: PartWriter, presence: Label, topic: string) => boolean;
 let viewOf: (e: Event, reader: Label | null) => EventView;
 let addMore: (e: Event, part: LabelledPart) => void;
+let viewedEvent: (v: EventView) => Event;
+let isEvent: (x: unknown) => x is Event;
+let isView: (x: unknown) => x is EventView;
 
 /** Out of line (rare): keeps the EventView constructor small enough for V8 to inline. */
 function notByEngine(): never {
@@ -33,9 +36,6 @@ function notByEngine(): never {
 function published(): never {
   throw new MalformedInputError('an event cannot change after it is published');
 }
-let viewedEvent: (v: EventView) => Event;
-let isEvent: (x: unknown) => x is Event;
-let isView: (x: unknown) => x is EventView;
 
 /**
  * An event: named, labelled, immutable parts, plus its presence label (the label of whoever
