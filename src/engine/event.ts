@@ -16,14 +16,26 @@ export interface PartWriter {
   writePart(name: string, value: unknown, label: Label | undefined): LabelledPart;
 }
 
-let sealedParts: (e: Event) => LabelledPart[];
-let sealedTop: (e: Event) => Label;
+let sealedFirst: (e: Event) => LabelledPart | null;
+let sealedMore: (e: Event) => readonly LabelledPart[] | null;
 let sealedPresence: (e: Event) => Label | undefined;
 let sealedTopic: (e: Event) => string;
 let seal: (e: Event, owner: PartWriter, presence: Label, topic: string) => boolean;
+let viewOf: (e: Event, reader: Label | null) => EventView;
+let addMore: (e: Event, part: LabelledPart) => void;
 let viewedEvent: (v: EventView) => Event;
 let isEvent: (x: unknown) => x is Event;
 let isView: (x: unknown) => x is EventView;
+
+/** Out of line (rare): keeps the EventView constructor small enough for V8 to inline. */
+function notByEngine(): never {
+  throw new MalformedInputError('event views are made by the engine');
+}
+
+/** Out of line (rare): keeps Event.add small enough for V8 to inline into handlers. */
+function published(): never {
+  throw new MalformedInputError('an event cannot change after it is published');
+}
 
 /**
  * An event: named, labelled, immutable parts, plus its presence label (the label of whoever
@@ -31,34 +43,52 @@ let isView: (x: unknown) => x is EventView;
  * publishes it, which seals it for good. Its only public member is `add`: everything else is
  * reached through the engine's trusted functions, so an event says nothing about hidden parts
  * it carries (say, after `ctx.derive`).
+ *
+ * Most events have one part: it is held in `#first`, with no array; `#more` is the array of
+ * every part (first included) once there are two or more.
  */
 export class Event {
   readonly #owner: PartWriter;
-  #parts: LabelledPart[];
-  #top: Label = Label.public;
-  #presence: Label | undefined = undefined;
-  #topic = '';
+  #first: LabelledPart | null;
+  #more: LabelledPart[] | null;
+  #top: Label;
+  #presence: Label | undefined;
+  #topic: string;
 
-  constructor(owner: PartWriter, parts: LabelledPart[]) {
+  constructor(owner: PartWriter, first: LabelledPart | null, more: LabelledPart[] | null) {
     this.#owner = owner;
-    this.#parts = parts;
+    this.#first = first;
+    this.#more = more;
+    this.#top = Label.public;
+    this.#presence = undefined;
+    this.#topic = '';
   }
 
   static {
-    sealedParts = (e) => e.#parts;
-    sealedTop = (e) => e.#top;
+    sealedFirst = (e) => e.#first;
+    sealedMore = (e) => e.#more;
     sealedPresence = (e) => e.#presence;
     sealedTopic = (e) => e.#topic;
-    isEvent = (x): x is Event => typeof x === 'object' && x !== null && #parts in x;
+    isEvent = (x): x is Event => typeof x === 'object' && x !== null && #first in x;
     seal = (e, owner, presence, topic) => {
       if (owner !== e.#owner || e.#presence !== undefined) return false;
       e.#presence = presence;
       e.#topic = topic;
-      const parts = e.#parts;
-      let top = parts.length === 0 ? Label.public : partLabelTCB(parts[0] as LabelledPart);
-      for (let i = 1; i < parts.length; i++) top = top.join(partLabelTCB(parts[i] as LabelledPart));
-      e.#top = top;
+      const first = e.#first;
+      if (e.#more !== null) e.#top = joinLabels(e.#more);
+      else if (first !== null) e.#top = partLabelTCB(first);
       return true;
+    };
+    addMore = (e, part) => {
+      if (e.#more === null) e.#more = [e.#first as LabelledPart, part];
+      else e.#more.push(part);
+    };
+    // One `new EventView` on the common path: V8 inlines a constructor per call site, and
+    // two sites here (checks on / off) left one of them to the generic construct stub.
+    viewOf = (e, reader) => {
+      const top = e.#top;
+      if (reader !== null && top !== reader && !top.flowsTo(reader)) return filteredView(e, reader);
+      return new EventView(VIEW_KEY, e, reader ?? top, e.#first, e.#more);
     };
   }
 
@@ -67,13 +97,10 @@ export class Event {
    * current label). Write rule: FlowViolationError if the unit may not write at `label`.
    */
   add(name: string, value: unknown, label?: Label): this {
-    if (this.#presence !== undefined) {
-      throw new MalformedInputError('an event cannot change after it is published');
-    }
+    if (this.#presence !== undefined) published();
     const part = this.#owner.writePart(name, value, label);
-    // `[part]` for the first part: growing an empty array costs ~30 ns, a literal ~3 ns.
-    if (this.#parts.length === 0) this.#parts = [part];
-    else this.#parts.push(part);
+    if (this.#first === null) this.#first = part;
+    else addMore(this, part);
     return this;
   }
 
@@ -82,14 +109,30 @@ export class Event {
   }
 }
 
+/** The join of the labels of two or more parts. */
+function joinLabels(parts: readonly LabelledPart[]): Label {
+  let top = partLabelTCB(parts[0] as LabelledPart);
+  for (let i = 1; i < parts.length; i++) top = top.join(partLabelTCB(parts[i] as LabelledPart));
+  return top;
+}
+
 /** Trusted: seal an open event of `owner`'s; false if already sealed or someone else's. */
 export function sealEventTCB(e: Event, owner: PartWriter, presence: Label, topic: string): boolean {
   return seal(e, owner, presence, topic);
 }
 
-/** Trusted: every part of an event, hidden ones included. */
-export function eventPartsTCB(e: Event): readonly LabelledPart[] {
-  return sealedParts(e);
+/** Trusted: every part of an event, hidden ones included (a new array). */
+export function eventPartsTCB(e: Event): LabelledPart[] {
+  const more = sealedMore(e);
+  if (more !== null) return more.slice();
+  const first = sealedFirst(e);
+  return first === null ? [] : [first];
+}
+
+/** Trusted: a new open event of `owner`'s carrying every part of `e` (for `derive`). */
+export function copyEventTCB(e: Event, owner: PartWriter): Event {
+  const more = sealedMore(e);
+  return new Event(owner, sealedFirst(e), more === null ? null : more.slice());
 }
 
 /** Trusted: the presence label of a sealed event (undefined while open). */
@@ -112,17 +155,27 @@ export function viewEventTCB(v: EventView): Event {
   return viewedEvent(v);
 }
 
-/** Trusted: the projection of a sealed event for a reader at `reader` (null: checks are off). */
+/**
+ * Trusted: the projection of a sealed event for a reader at `reader` (null: checks are off).
+ * When every part is visible (the common case: the join of the part labels flows to the
+ * reader) the view shares the event's parts; otherwise it gets the visible ones, filtered
+ * here, before the unit runs.
+ */
 export function viewOfTCB(e: Event, reader: Label | null): EventView {
-  const top = sealedTop(e);
-  const parts = sealedParts(e);
-  if (reader === null) return new EventView(VIEW_KEY, e, top, parts);
-  if (top === reader || top.flowsTo(reader)) return new EventView(VIEW_KEY, e, reader, parts);
+  return viewOf(e, reader);
+}
+
+function filteredView(e: Event, reader: Label): EventView {
+  const more = sealedMore(e);
+  if (more === null) return new EventView(VIEW_KEY, e, reader, null, null);
+  const visible = more.filter((p) => partLabelTCB(p).flowsTo(reader));
+  const n = visible.length;
   return new EventView(
     VIEW_KEY,
     e,
     reader,
-    parts.filter((p) => partLabelTCB(p).flowsTo(reader)),
+    n === 0 ? null : (visible[0] as LabelledPart),
+    n > 1 ? visible : null,
   );
 }
 
@@ -130,22 +183,39 @@ export function viewOfTCB(e: Event, reader: Label | null): EventView {
  * What a unit receives: the parts of an event it may see, nothing else. A part it may not see
  * is absent: `get` returns undefined, `has` false, and no method, key, JSON or inspection
  * reveals its name, label, value or count.
+ *
+ * The visible parts are `#first` alone when `#many` is null (none when it is null too), else
+ * `#many` (first included).
  */
 export class EventView {
   readonly #event: Event;
   readonly #reader: Label;
-  readonly #visible: readonly LabelledPart[];
+  readonly #first: LabelledPart | null;
+  readonly #many: readonly LabelledPart[] | null;
 
-  constructor(key: symbol, event: Event, reader: Label, visible: readonly LabelledPart[]) {
-    if (key !== VIEW_KEY) throw new MalformedInputError('event views are made by the engine');
+  constructor(
+    key: symbol,
+    event: Event,
+    reader: Label,
+    first: LabelledPart | null,
+    many: readonly LabelledPart[] | null,
+  ) {
+    if (key !== VIEW_KEY) notByEngine();
     this.#event = event;
     this.#reader = reader;
-    this.#visible = visible;
+    this.#first = first;
+    this.#many = many;
   }
 
   static {
     viewedEvent = (v) => v.#event;
     isView = (x): x is EventView => typeof x === 'object' && x !== null && #event in x;
+  }
+
+  /** The visible parts as an array, oldest first (a shared array when there are several). */
+  #visible(): readonly LabelledPart[] {
+    if (this.#many !== null) return this.#many;
+    return this.#first === null ? [] : [this.#first];
   }
 
   /** The topic the event was published on. */
@@ -160,7 +230,11 @@ export class EventView {
 
   /** The value of the newest visible part called `name`, or undefined. */
   get(name: string): PartValue | undefined {
-    const v = this.#visible;
+    const v = this.#many;
+    if (v === null) {
+      const p = this.#first;
+      return p !== null && partNameTCB(p) === name ? readPartTCB(p, this.#reader) : undefined;
+    }
     for (let i = v.length - 1; i >= 0; i--) {
       const p = v[i] as LabelledPart;
       if (partNameTCB(p) === name) return readPartTCB(p, this.#reader);
@@ -171,20 +245,21 @@ export class EventView {
   /** Every visible value called `name`, oldest first. */
   getAll(name: string): PartValue[] {
     const out: PartValue[] = [];
-    for (const p of this.#visible) {
+    for (const p of this.#visible()) {
       if (partNameTCB(p) === name) out.push(readPartTCB(p, this.#reader) as PartValue);
     }
     return out;
   }
 
   has(name: string): boolean {
-    return this.#visible.some((p) => partNameTCB(p) === name);
+    return this.#visible().some((p) => partNameTCB(p) === name);
   }
 
   /** The label of the newest visible part called `name`, or undefined. */
   labelOf(name: string): Label | undefined {
-    for (let i = this.#visible.length - 1; i >= 0; i--) {
-      const p = this.#visible[i] as LabelledPart;
+    const v = this.#visible();
+    for (let i = v.length - 1; i >= 0; i--) {
+      const p = v[i] as LabelledPart;
       if (partNameTCB(p) === name) return partLabelTCB(p);
     }
     return undefined;
@@ -192,13 +267,13 @@ export class EventView {
 
   /** Names of the visible parts, oldest first. */
   names(): string[] {
-    return this.#visible.map(partNameTCB);
+    return this.#visible().map(partNameTCB);
   }
 
   /** The visible parts as a plain object (the newest part wins a name). */
   toJSON(): Record<string, PartValue> {
     const out: Record<string, PartValue> = {};
-    for (const p of this.#visible) {
+    for (const p of this.#visible()) {
       // A part may be called '__proto__': define it as data, never as the object's prototype.
       Object.defineProperty(out, partNameTCB(p), {
         value: readPartTCB(p, this.#reader),

@@ -14,7 +14,7 @@ import {
 import type { AuditLog } from './audit-log.js';
 import {
   Event,
-  eventPartsTCB,
+  copyEventTCB,
   isEventTCB,
   isViewTCB,
   viewEventTCB,
@@ -23,14 +23,35 @@ import {
 } from './event.js';
 import type { Sink } from './sink.js';
 
-/** Shared by every new event until its first part (Event.add replaces it, never pushes to it). */
-const NO_PARTS: LabelledPart[] = [];
 const KINDS: readonly unknown[] = ['plus', 'minus', 'plus-auth', 'minus-auth'];
+
+/** Out of line (rare): keeps publish small enough for V8 to inline into handlers. */
+function badPublish(topic: unknown): never {
+  if (typeof topic !== 'string' || topic.length === 0) {
+    throw new MalformedInputError('a topic is a non-empty string');
+  }
+  throw new MalformedInputError('publish takes an event from ctx.event()');
+}
 
 /** A unit's handler for one delivered event. */
 export type Handler = (event: EventView) => void;
 /** A subscription filter: runs over the parts visible to the subscriber only. */
 export type Filter = (event: EventView) => boolean;
+
+/** Engine-internal: one subscription. */
+export interface SubRecord {
+  active: boolean;
+  /** Deliveries of this subscription still in the queue: while > 0, new ones queue behind. */
+  pending: number;
+  readonly unit: UnitState;
+  readonly handler: Handler;
+  readonly filter: Filter | undefined;
+}
+
+/** Engine-internal: the subscriptions of one topic (the record lives as long as the engine). */
+export interface TopicRecord {
+  subs: SubRecord[];
+}
 
 /**
  * Engine-internal state of a unit: its current label and privileges. Never reachable from unit
@@ -40,6 +61,9 @@ export class UnitState implements PartWriter {
   closed = false;
   /** Handler frames of this unit on the stack (a busy unit is never re-entered: it gets queued). */
   busy = 0;
+  /** The topic this unit last published on, and its subscriptions (the engine's cache). */
+  topic = '';
+  topicRecord: TopicRecord | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -55,16 +79,21 @@ export class UnitState implements PartWriter {
     try {
       return writePart(this.checks ? this.label : to, this.privileges, name, to, value);
     } catch (e) {
-      if (e instanceof FlowViolationError) {
-        this.audit.record({
-          kind: 'refused-write',
-          unit: this.id,
-          op: 'add part',
-          from: this.label.toString(),
-          to: Label.assert(to).toString(),
-        });
-      }
+      this.refused(e, to);
       throw e;
+    }
+  }
+
+  /** Audit a refused write (kept out of writePart, which is on the hot path). */
+  refused(e: unknown, to: Label): void {
+    if (e instanceof FlowViolationError) {
+      this.audit.record({
+        kind: 'refused-write',
+        unit: this.id,
+        op: 'add part',
+        from: this.label.toString(),
+        to: Label.assert(to).toString(),
+      });
     }
   }
 
@@ -153,7 +182,7 @@ export class UnitContext {
 
   /** A new, open event owned by this unit. */
   event(): Event {
-    return new Event(this.#u, NO_PARTS);
+    return new Event(this.#u, null, null);
   }
 
   /**
@@ -163,7 +192,7 @@ export class UnitContext {
   derive(view: EventView): Event {
     if (!isViewTCB(view))
       throw new MalformedInputError('derive takes an event view a handler received');
-    return new Event(this.#u, [...eventPartsTCB(viewEventTCB(view))]);
+    return copyEventTCB(viewEventTCB(view), this.#u);
   }
 
   /**
@@ -172,17 +201,13 @@ export class UnitContext {
    * handler (the queue length there would depend on other units' secret work).
    */
   publish(topic: string, event: Event, options?: PublishOptions): boolean {
-    if (typeof topic !== 'string' || topic.length === 0) {
-      throw new MalformedInputError('a topic is a non-empty string');
+    if (typeof topic !== 'string' || topic.length === 0 || !isEventTCB(event)) {
+      badPublish(topic);
     }
-    if (!isEventTCB(event))
-      throw new MalformedInputError('publish takes an event from ctx.event()');
-    return this.#engine.publish(
-      this.#u,
-      topic,
-      event,
-      this.#u.presence(options?.presence, 'publish'),
-    );
+    const u = this.#u;
+    const requested = options?.presence;
+    const presence = requested === undefined ? u.label : u.presence(requested, 'publish');
+    return this.#engine.publish(u, topic, event, presence);
   }
 
   /** Subscribe to `topic`; the filter and the handler see only the parts this unit may see. */

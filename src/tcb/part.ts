@@ -90,6 +90,11 @@ function snapshot(
   return Object.freeze(out);
 }
 
+/** Out of line: keeps the constructor small enough for V8 to inline where parts are made. */
+function notMinted(): never {
+  throw new MalformedInputError('parts are made by writePart');
+}
+
 let nameOf: (p: LabelledPart) => string;
 let labelOf: (p: LabelledPart) => Label;
 let valueOf: (p: LabelledPart) => PartValue;
@@ -105,7 +110,7 @@ export class LabelledPart {
   readonly #value: PartValue;
 
   constructor(key: symbol, name: string, label: Label, value: PartValue) {
-    if (key !== MINT_KEY) throw new MalformedInputError('parts are made by writePart');
+    if (key !== MINT_KEY) notMinted();
     this.#name = name;
     this.#label = label;
     this.#value = value;
@@ -136,9 +141,30 @@ export function readPartTCB(p: LabelledPart, reader: Label): PartValue | undefin
   return l === reader || l.flowsTo(reader) ? valueOf(p) : undefined;
 }
 
+/** The last part name found valid (strings are immutable): most writers repeat their names. */
+const NO_NAME = Symbol('no name checked yet');
+let lastName: unknown = NO_NAME;
+
+function checkName(name: unknown): void {
+  if (!validName(name)) {
+    throw new MalformedInputError('a part name is a string of 1-256 non-control characters');
+  }
+  lastName = name;
+}
+
+/** Why a write was refused: a label that is not genuine, or the write rule. Builds messages only here. */
+function refuseWrite(writer: Label, name: string, label: Label): never {
+  Label.assert(label, `label of part '${name}'`);
+  throw new FlowViolationError(
+    `add part '${name}': writer at ${writer.toString()} may not write at ${label.toString()}`,
+  );
+}
+
 /**
  * Write rule, then construction: a writer at `writer` with privileges `p` adds part `name` at
  * `label`. Throws FlowViolationError (labels only, never the value) when the write is refused.
+ * The common case (a known name, a primitive value at the writer's own label) runs no loop and
+ * builds no string.
  */
 export function writePart(
   writer: Label,
@@ -147,15 +173,9 @@ export function writePart(
   label: Label,
   value: unknown,
 ): LabelledPart {
-  if (!validName(name)) {
-    throw new MalformedInputError('a part name is a string of 1-256 non-control characters');
-  }
-  // isLabel first: the message is built only on failure (a template string per part is a hot-path allocation).
-  if (!Label.isLabel(label)) Label.assert(label, `label of part '${name}'`);
-  if (!canWrite(writer, p, label)) {
-    throw new FlowViolationError(
-      `add part '${name}': writer at ${writer.toString()} may not write at ${label.toString()}`,
-    );
+  if (name !== lastName) checkName(name);
+  if (!Label.isLabel(label) || (label !== writer && !canWrite(writer, p, label))) {
+    refuseWrite(writer, name, label);
   }
   const v =
     typeof value === 'object' ||
