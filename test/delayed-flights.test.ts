@@ -116,6 +116,12 @@ describe('sluice CLI: demo flights, check, run', () => {
       (e: { code: number; stdout: string; stderr: string }) =>
         e.code === 1 && e.stdout === '' && /E_FLOW/.test(e.stderr),
     );
+    await assert.rejects(
+      run('node', [CLI, 'check', 'examples/pipelines/cycle.mjs']),
+      (e: { code: number; stdout: string }) =>
+        e.code === 1 &&
+        /the pipeline has a cycle: write-ticks → read-ticks → echo → write-ticks/.test(e.stdout),
+    );
     const notPipeline = join(dir, 'not-a-pipeline.mjs');
     await writeFile(notPipeline, 'export default 42;\n');
     await assert.rejects(run('node', [CLI, 'check', notPipeline]), (e: { stderr: string }) =>
