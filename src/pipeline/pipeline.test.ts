@@ -297,3 +297,41 @@ describe('pipeline: keyBy element selector', () => {
     );
   });
 });
+
+describe('pipeline: sinks that throw', () => {
+  it('a throwing onComplete or onError is reported and never stops the other sinks', async () => {
+    const p = new Pipeline();
+    const src = from([1, 2]);
+    const good: unknown[] = [];
+    p.output(
+      src,
+      toCallback(() => undefined, {
+        onComplete: () => {
+          throw new Error('complete handler');
+        },
+      }),
+    );
+    p.output(
+      src,
+      toCallback((x) => good.push(x), { onComplete: () => good.push('done') }),
+    );
+    const bad = src.pipe(
+      map(() => {
+        throw new Error('op');
+      }),
+    );
+    p.output(
+      bad,
+      toCallback(() => undefined, {
+        onError: () => {
+          throw new Error('error handler');
+        },
+      }),
+    );
+    const report = await p.run();
+    assert.deepEqual(good, [1, 2, 'done']);
+    const kinds = p.engine.audit.entries().filter((e) => e.kind === 'sink-error');
+    assert.equal(kinds.length, 2);
+    assert.equal(report.failures.length, 3);
+  });
+});

@@ -71,15 +71,34 @@ export abstract class SinkBase extends OperatorBase {
     if (this.done) return;
     const at = this.admit(l, key);
     if (key === NO_KEY) this.done = true;
-    if (at !== undefined) this.writeError(err, key === NO_KEY ? { label: at } : { label: at, key });
+    if (at !== undefined) {
+      this.#guard('sink error handler threw', at, () => {
+        this.writeError(err, key === NO_KEY ? { label: at } : { label: at, key });
+      });
+    }
     if (key === NO_KEY) this.close();
+  }
+
+  /** The world's handlers must not unwind into the pipeline (and stop a fan-out loop). */
+  #guard(what: string, at: Label, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.rt.audit.record({ kind: 'sink-error', unit: this.node.name, op: what });
+      this.rt.fail(this.node, e, at, NO_KEY);
+    }
   }
 
   override complete(l: Label): void {
     if (this.done) return;
     this.done = true;
     // A refused end is not told to the sink; the run still knows the sink is finished.
-    if (this.admit(l, NO_KEY) !== undefined) this.onComplete();
+    const at = this.admit(l, NO_KEY);
+    if (at !== undefined) {
+      this.#guard('sink completion handler threw', at, () => {
+        this.onComplete();
+      });
+    }
     this.close();
   }
 
