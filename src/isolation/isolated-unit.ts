@@ -239,11 +239,13 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
       out.handlerErrors(errors);
     },
     ended: (why: EndReason) => {
+      if (!started) return; // a failed start is audited by fail() below
       for (const sub of subscriptions) sub.unsubscribe();
       ctx.close();
       audit('unit-stopped', `killed tier ${tier} ${measurement}: ${why}`);
     },
   });
+  let started = false;
   const subs = await remote.start(tier, init);
   if (subs === null)
     return fail(
@@ -251,6 +253,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
         ? 'its code failed to load or start'
         : `the guest ended (${remote.ended ?? 'exit'})`,
     );
+  started = true;
   audit('unit-isolated', `start tier ${tier} ${measurement}`);
   subs.forEach((topic, i) => {
     subscriptions.push(
