@@ -16,6 +16,7 @@ import {
   Label,
   SluiceError,
   type Engine,
+  type EventView,
   type Privilege,
   type Subscription,
   type Tag,
@@ -88,6 +89,16 @@ function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
 /** `sha256:<hex>` of a unit's source: its measurement. */
 export function measure(source: string): string {
   return `sha256:${createHash('sha256').update(source, 'utf8').digest('hex')}`;
+}
+
+/**
+ * The parts of a delivered view as plain data: name → value of the newest visible part (as
+ * `toJSON`), in an object with no prototype, so that a part called `__proto__` is plain data.
+ */
+function project(view: EventView): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const name of view.names()) out[name] = view.get(name);
+  return out;
 }
 
 /** Builds and publishes the events of a unit's outputs, at its label, on the host side. */
@@ -207,7 +218,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     guest.subscriptions.forEach((topic, i) => {
       subscriptions.push(
         ctx.subscribe(topic, (view) => {
-          const rec: InRecord = { s: i, t: topic, p: view.toJSON() };
+          const rec: InRecord = { s: i, t: topic, p: project(view) };
           if (!guest.deliver(rec)) out.handlerErrors(1);
         }),
       );
@@ -258,7 +269,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
   subs.forEach((topic, i) => {
     subscriptions.push(
       ctx.subscribe(topic, (view) => {
-        remote.enqueue({ s: i, t: topic, p: view.toJSON() });
+        remote.enqueue({ s: i, t: topic, p: project(view) });
       }),
     );
   });
