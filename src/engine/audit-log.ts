@@ -19,7 +19,11 @@ export type AuditKind =
   | 'sink-error'
   | 'refused-flow'
   | 'released'
-  | 'refused-release';
+  | 'refused-release'
+  /** An isolated unit's code started (or moved), with its tier and measurement (sha256). */
+  | 'unit-isolated'
+  /** An isolated unit stopped, or was killed (CPU budget, memory, exit, protocol). */
+  | 'unit-stopped';
 
 export interface AuditEntry {
   readonly seq: number;

@@ -1,0 +1,155 @@
+/**
+ * The guest side of an isolated unit, the same in every tier: SES `lockdown()` once per
+ * process (or thread), then one Compartment per unit whose only endowment is `unit`, its API
+ * over plain data. Tier 0 runs it in the host's process; tiers 1 and 2 run it in a worker
+ * thread or a child process (worker-entry.ts, child-entry.ts), behind the thread or process
+ * boundary as a second wall.
+ *
+ * Inside the compartment there is no `require`, `import`, `process`, timer or shared global;
+ * the intrinsics are frozen; `Date.now()` and `Math.random()` throw, unless the deterministic
+ * mode replaces them with a logical clock (events handled so far) and a seeded generator.
+ */
+import type { GuestInit, InRecord, OutRecord, PartLabelRequest } from './protocol.js';
+
+interface Ses {
+  lockdown(options?: Record<string, string>): void;
+  harden<T>(x: T): T;
+  Compartment: new (options: Record<string, unknown>) => { evaluate(source: string): unknown };
+}
+
+let ses: Ses | undefined;
+
+/**
+ * Lock down this realm once (≈ 15–30 ms) and return the SES globals. Never called at import
+ * time: only when a tier-0 unit starts, or in a tier-1/2 guest. A realm that someone else
+ * already locked down is used as it is.
+ */
+export async function ensureLockdown(): Promise<Ses> {
+  if (ses !== undefined) return ses;
+  await import('ses');
+  const g = globalThis as unknown as Ses;
+  if (!Object.isFrozen(Object.prototype)) {
+    g.lockdown({
+      // The host's own code (errors, stacks, console, node:test) keeps working as before;
+      // guests never see a host error object (see unitApi).
+      errorTaming: 'unsafe',
+      stackFiltering: 'verbose',
+      overrideTaming: 'severe',
+      consoleTaming: 'unsafe',
+      domainTaming: 'unsafe',
+    });
+  }
+  ses = g;
+  return g;
+}
+
+/** mulberry32: a small seeded generator for the deterministic mode (not for cryptography). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Handler = (event: { readonly topic: string; readonly parts: object }) => void;
+
+function isNames(x: unknown): x is readonly string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+
+/** Checks the optional per-part label requests of a publish (guest side: errors stay here). */
+function checkLabels(labels: unknown): Record<string, PartLabelRequest> | undefined {
+  if (labels === undefined) return undefined;
+  if (typeof labels !== 'object' || labels === null) throw new TypeError('labels is an object');
+  for (const r of Object.values(labels) as unknown[]) {
+    if (typeof r !== 'object' || r === null) throw new TypeError('a part label is an object');
+    const { secrecy, integrity } = r as { secrecy?: unknown; integrity?: unknown };
+    if (
+      (secrecy !== undefined && !isNames(secrecy)) ||
+      (integrity !== undefined && !isNames(integrity))
+    )
+      throw new TypeError('secrecy and integrity are arrays of tag names');
+  }
+  return labels as Record<string, PartLabelRequest>;
+}
+
+/**
+ * One unit's code in its compartment. `emit` receives each publish, in order, while the
+ * handler runs. `frozenValues`: the host has already deep-frozen every part value (tier 0:
+ * the engine's parts), so only the records are frozen; otherwise the whole record is hardened.
+ */
+export class Guest {
+  readonly subscriptions: string[] = [];
+  readonly #handlers: Handler[] = [];
+  readonly #ses: Ses;
+  readonly #frozenValues: boolean;
+  #clock = 0;
+
+  constructor(s: Ses, init: GuestInit, emit: (out: OutRecord) => void, frozenValues: boolean) {
+    this.#ses = s;
+    this.#frozenValues = frozenValues;
+    let loading = true;
+    const subs = this.subscriptions;
+    const handlers = this.#handlers;
+    // Every function here is hardened and throws only errors of the shared (frozen) intrinsics.
+    const unit = s.harden({
+      subscribe(topic: unknown, handler: unknown): void {
+        if (!loading) throw new Error('subscribe only while the unit loads');
+        if (typeof topic !== 'string' || topic.length === 0)
+          throw new TypeError('a topic is a non-empty string');
+        if (typeof handler !== 'function') throw new TypeError('a handler is a function');
+        subs.push(topic);
+        handlers.push(handler as Handler);
+      },
+      publish(topic: unknown, parts: unknown, labels?: unknown): void {
+        if (typeof topic !== 'string' || topic.length === 0)
+          throw new TypeError('a topic is a non-empty string');
+        if (typeof parts !== 'object' || parts === null || Array.isArray(parts))
+          throw new TypeError('parts is an object of name → value');
+        const l = checkLabels(labels);
+        emit(
+          l === undefined
+            ? { t: topic, p: parts as Record<string, unknown> }
+            : { t: topic, p: parts as Record<string, unknown>, l },
+        );
+      },
+    });
+    const globals: Record<string, unknown> = { unit };
+    if (init.deterministic) {
+      const math: Record<string, unknown> = {};
+      for (const k of Object.getOwnPropertyNames(Math))
+        math[k] = (Math as unknown as Record<string, unknown>)[k];
+      math.random = seeded(init.seed);
+      globals.Math = s.harden(math);
+      globals.Date = s.harden({ now: () => this.#clock });
+    }
+    const c = new s.Compartment({ globals, __options__: true });
+    try {
+      // `unit` is a parameter, not only a global: a compartment's globals are reached through a
+      // scope proxy (slow on the hot path); a parameter is a plain local. The wrapper changes no
+      // authority: anything the code does, it does inside this compartment.
+      const load = c.evaluate(`(function (unit) {\n${init.source}\n})`) as (u: unknown) => void;
+      load(unit);
+    } finally {
+      loading = false;
+    }
+  }
+
+  /** Run the handler for one event; false if it threw (the error stays in the guest). */
+  deliver(rec: InRecord): boolean {
+    const h = this.#handlers[rec.s];
+    if (h === undefined) return true;
+    this.#clock++;
+    const parts = this.#frozenValues ? Object.freeze(rec.p) : this.#ses.harden(rec.p);
+    try {
+      h(Object.freeze({ topic: rec.t, parts }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * `isolatedUnit`: run a unit's code, given as source text, in isolation tier 0, 1 or 2, behind
+ * one protocol (protocol.ts). The code never holds a Label, Privilege, Tag, Event or engine
+ * object: it subscribes and publishes plain data through `unit`, and the host does every label
+ * check on its side:
+ * - inbound, the engine delivers each event to the host's end at the unit's label, so only
+ *   the parts the unit may see are projected (hidden parts never cross), as plain data;
+ * - outbound, each publish comes back as plain data and the host builds the event at the
+ *   unit's label (tag names the code uses are mapped by `spec.tags`), so the write rule and
+ *   every other check of the engine apply as for any unit.
+ * The code's measurement (sha256 of the source) is recorded in the audit log when it starts.
+ */
+import { createHash } from 'node:crypto';
+import {
+  ConfigError,
+  Label,
+  SluiceError,
+  type Engine,
+  type EventView,
+  type Privilege,
+  type Subscription,
+  type Tag,
+  type UnitContext,
+} from '../index.js';
+import { ensureLockdown, Guest } from './guest.js';
+import type { GuestInit, InRecord, OutRecord, PartLabelRequest } from './protocol.js';
+import { RemoteGuest, type EndReason, type RemoteLimits } from './remote-guest.js';
+
+export type Tier = 0 | 1 | 2;
+
+/** Limits of tiers 1 and 2 (tier 0 has none: an infinite loop there hangs the process). */
+export type IsolationLimits = Partial<RemoteLimits>;
+
+export interface IsolatedUnitSpec {
+  readonly name: string;
+  readonly label?: Label;
+  readonly privileges?: Iterable<Privilege>;
+  readonly tier: Tier;
+  /** The unit's code: a script body whose only global is `unit` (see README of isolation). */
+  readonly source: string;
+  /** Tag names the code may use in part labels. */
+  readonly tags?: Readonly<Record<string, Tag>>;
+  /** Deterministic mode: logical `Date.now()`, seeded `Math.random()`. Default false. */
+  readonly deterministic?: boolean;
+  readonly seed?: number;
+  readonly limits?: IsolationLimits;
+}
+
+export interface IsolatedUnit {
+  readonly name: string;
+  readonly tier: Tier;
+  /** `sha256:<hex>` of the source. */
+  readonly measurement: string;
+  /** Why the unit ended (undefined while it runs). */
+  readonly ended: EndReason | undefined;
+  /** Resolves when every event delivered so far is handled and its publishes are made. */
+  idle(): Promise<void>;
+  /** Resolves when the unit's backlog is small enough to send it more (backpressure). */
+  ready(): Promise<void>;
+  /** Stop: no more deliveries; what was delivered is handled first; then the guest ends. */
+  stop(): Promise<void>;
+}
+
+/** An isolated unit could not start (its code failed to load, or the guest did not start). */
+export class IsolationError extends SluiceError {
+  constructor(message: string) {
+    super('E_ISOLATION', message);
+  }
+}
+
+const DEFAULT_LIMITS: RemoteLimits = {
+  memoryMb: 64,
+  eventBudgetMs: 5,
+  heartbeatMs: 1000,
+  startMs: 10_000,
+  batchSize: 512,
+  maxInFlight: 4,
+};
+
+function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
+  const l = { ...DEFAULT_LIMITS, ...given };
+  for (const [k, v] of Object.entries(l)) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new ConfigError(`limit ${k} must be a positive integer`);
+  }
+  return l;
+}
+
+/** `sha256:<hex>` of a unit's source: its measurement. */
+export function measure(source: string): string {
+  return `sha256:${createHash('sha256').update(source, 'utf8').digest('hex')}`;
+}
+
+/**
+ * The parts of a delivered view as plain data: name → value of the newest visible part (as
+ * `toJSON`), in an object with no prototype, so that a part called `__proto__` is plain data.
+ */
+function project(view: EventView): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const name of view.names()) out[name] = view.get(name);
+  return out;
+}
+
+/** Builds and publishes the events of a unit's outputs, at its label, on the host side. */
+class Publisher {
+  readonly #ctx: UnitContext;
+  readonly #engine: Engine;
+  readonly #tags: Readonly<Record<string, Tag>>;
+  readonly #labels = new Map<string, Label>();
+
+  constructor(engine: Engine, ctx: UnitContext, tags: Readonly<Record<string, Tag>>) {
+    this.#engine = engine;
+    this.#ctx = ctx;
+    this.#tags = tags;
+  }
+
+  #label(r: PartLabelRequest | undefined): Label | undefined {
+    if (r === undefined) return undefined;
+    const key = JSON.stringify([r.secrecy ?? [], r.integrity ?? []]);
+    let l = this.#labels.get(key);
+    if (l === undefined) {
+      const tag = (n: string): Tag => {
+        const t = Object.hasOwn(this.#tags, n) ? this.#tags[n] : undefined;
+        // The name is chosen by the code: never echoed.
+        if (t === undefined) throw new ConfigError('a part label names a tag the host did not map');
+        return t;
+      };
+      l = Label.of({
+        secrecy: (r.secrecy ?? []).map(tag),
+        integrity: (r.integrity ?? []).map(tag),
+      });
+      this.#labels.set(key, l);
+    }
+    return l;
+  }
+
+  /** Publish one output; a refused one is audited (by the engine or here) and dropped. */
+  publish(o: OutRecord): void {
+    const ctx = this.#ctx;
+    try {
+      const ev = ctx.event();
+      const p = o.p;
+      const l = o.l;
+      for (const name of Object.keys(p)) {
+        ev.add(name, p[name], l === undefined ? undefined : this.#label(l[name]));
+      }
+      ctx.publish(o.t, ev);
+    } catch (e) {
+      this.#engine.audit.record({
+        kind: 'unit-error',
+        unit: ctx.id,
+        op:
+          e instanceof SluiceError
+            ? `isolated publish refused (${e.code})`
+            : 'isolated publish refused',
+        from: ctx.label.toString(),
+      });
+    }
+  }
+
+  handlerErrors(n: number): void {
+    for (let i = 0; i < n; i++) {
+      this.#engine.audit.record({
+        kind: 'unit-error',
+        unit: this.#ctx.id,
+        op: 'an isolated handler threw',
+        from: this.#ctx.label.toString(),
+      });
+    }
+  }
+}
+
+/** Start a unit's code in isolation `tier`; resolves once it has loaded and subscribed. */
+export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Promise<IsolatedUnit> {
+  const tier = spec.tier;
+  const t: unknown = tier;
+  if (t !== 0 && t !== 1 && t !== 2) throw new ConfigError('tier must be 0, 1 or 2');
+  if (typeof spec.source !== 'string') throw new ConfigError('source must be a string');
+  const limits = limitsOf(spec.limits);
+  const init: GuestInit = {
+    source: spec.source,
+    deterministic: spec.deterministic ?? false,
+    seed: spec.seed ?? 1,
+  };
+  const measurement = measure(spec.source);
+  const ctx = engine.unit({
+    name: spec.name,
+    ...(spec.label === undefined ? {} : { label: spec.label }),
+    ...(spec.privileges === undefined ? {} : { privileges: spec.privileges }),
+  });
+  const out = new Publisher(engine, ctx, spec.tags ?? {});
+  const audit = (kind: 'unit-isolated' | 'unit-stopped', op: string): void => {
+    engine.audit.record({ kind, unit: ctx.id, op, from: ctx.label.toString() });
+  };
+  const subscriptions: Subscription[] = [];
+  const fail = (what: string): never => {
+    ctx.close();
+    audit('unit-stopped', `tier ${tier} ${measurement}: ${what}`);
+    throw new IsolationError(`unit '${ctx.id}': ${what}`);
+  };
+
+  if (tier === 0) {
+    const s = await ensureLockdown();
+    let guest: Guest;
+    try {
+      guest = new Guest(
+        s,
+        init,
+        (o) => {
+          out.publish(o);
+        },
+        true,
+      );
+    } catch {
+      return fail('its code failed to load');
+    }
+    audit('unit-isolated', `start tier 0 ${measurement}`);
+    guest.subscriptions.forEach((topic, i) => {
+      subscriptions.push(
+        ctx.subscribe(topic, (view) => {
+          const rec: InRecord = { s: i, t: topic, p: project(view) };
+          if (!guest.deliver(rec)) out.handlerErrors(1);
+        }),
+      );
+    });
+    let stopped = false;
+    return Object.freeze({
+      name: ctx.id,
+      tier,
+      measurement,
+      get ended() {
+        return stopped ? ('stopped' as const) : undefined;
+      },
+      idle: () => engine.idle(),
+      ready: () => Promise.resolve(),
+      stop: () => {
+        if (!stopped) {
+          stopped = true;
+          ctx.close();
+          audit('unit-stopped', `stop tier 0 ${measurement}`);
+        }
+        return Promise.resolve();
+      },
+    });
+  }
+
+  const remote = new RemoteGuest(limits, {
+    outputs: (outs, errors) => {
+      for (const o of outs) out.publish(o);
+      out.handlerErrors(errors);
+    },
+    ended: (why: EndReason) => {
+      if (!started) return; // a failed start is audited by fail() below
+      for (const sub of subscriptions) sub.unsubscribe();
+      ctx.close();
+      audit('unit-stopped', `killed tier ${tier} ${measurement}: ${why}`);
+    },
+  });
+  let started = false;
+  const subs = await remote.start(tier, init);
+  if (subs === null)
+    return fail(
+      remote.ended === 'start'
+        ? 'its code failed to load or start'
+        : `the guest ended (${remote.ended ?? 'exit'})`,
+    );
+  started = true;
+  audit('unit-isolated', `start tier ${tier} ${measurement}`);
+  subs.forEach((topic, i) => {
+    subscriptions.push(
+      ctx.subscribe(topic, (view) => {
+        remote.enqueue({ s: i, t: topic, p: project(view) });
+      }),
+    );
+  });
+  const low = limits.batchSize * limits.maxInFlight;
+  return Object.freeze({
+    name: ctx.id,
+    tier,
+    measurement,
+    get ended() {
+      return remote.ended;
+    },
+    idle: async () => {
+      await engine.idle();
+      await remote.below(0);
+    },
+    ready: () => remote.below(low),
+    stop: async () => {
+      if (remote.ended !== undefined) return;
+      for (const sub of subscriptions) sub.unsubscribe();
+      await remote.below(0);
+      // The guest may have ended (been killed) while draining.
+      if ((remote.ended as EndReason | undefined) !== undefined) return;
+      remote.stop();
+      ctx.close();
+      audit('unit-stopped', `stop tier ${tier} ${measurement}`);
+    },
+  });
+}

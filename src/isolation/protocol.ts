@@ -1,0 +1,78 @@
+/**
+ * The protocol between the host and an isolated unit's code, the same for every tier: plain
+ * data only (structured-clone safe), never a Label, Privilege, Tag, Event or function.
+ *
+ * Tier 0 calls the guest directly; tiers 1 and 2 carry these messages over `postMessage` or
+ * the child's IPC channel (structured clone: `serialization: 'advanced'`).
+ */
+
+/** One inbound event, projected at the unit's label: only the parts it may see. */
+export interface InRecord {
+  /** Index of the guest's subscription (in the order the unit code subscribed). */
+  readonly s: number;
+  /** Topic the event was published on. */
+  readonly t: string;
+  /** Visible parts, name → value (the newest visible part wins a name). */
+  readonly p: Readonly<Record<string, unknown>>;
+}
+
+/** The label the unit asks for one outbound part, by tag names the host maps to tags. */
+export interface PartLabelRequest {
+  readonly secrecy?: readonly string[];
+  readonly integrity?: readonly string[];
+}
+
+/** One outbound publish: the host builds the event at the unit's label and checks it. */
+export interface OutRecord {
+  readonly t: string;
+  readonly p: Readonly<Record<string, unknown>>;
+  /** Per-part labels requested by tag name (absent: every part at the unit's label). */
+  readonly l?: Readonly<Record<string, PartLabelRequest>>;
+}
+
+/** What starts a guest. */
+export interface GuestInit {
+  /** The unit's code: a script body that sees one global, `unit`. */
+  readonly source: string;
+  /** Tamed `Date.now` (a logical clock: events handled so far) and seeded `Math.random`. */
+  readonly deterministic: boolean;
+  readonly seed: number;
+}
+
+/** Host → guest (tiers 1 and 2). */
+export type HostMessage =
+  | { readonly k: 'init'; readonly init: GuestInit }
+  | { readonly k: 'batch'; readonly id: number; readonly events: readonly InRecord[] }
+  | { readonly k: 'ping'; readonly id: number };
+
+/** Guest → host (tiers 1 and 2). */
+export type GuestMessage =
+  | { readonly k: 'ready'; readonly subs: readonly string[] }
+  /** The code failed to load; no detail crosses (it could carry data the unit read). */
+  | { readonly k: 'init-failed' }
+  | {
+      readonly k: 'out';
+      readonly id: number;
+      readonly outs: readonly OutRecord[];
+      /** Handlers that threw in this batch (the errors themselves stay in the guest). */
+      readonly errors: number;
+    }
+  | { readonly k: 'pong'; readonly id: number };
+
+/** Is `x` a guest message of a known shape? (The host trusts nothing the guest sends.) */
+export function isGuestMessage(x: unknown): x is GuestMessage {
+  if (typeof x !== 'object' || x === null) return false;
+  const m = x as Record<string, unknown>;
+  switch (m.k) {
+    case 'ready':
+      return Array.isArray(m.subs) && m.subs.every((s) => typeof s === 'string');
+    case 'init-failed':
+      return true;
+    case 'out':
+      return typeof m.id === 'number' && Array.isArray(m.outs) && typeof m.errors === 'number';
+    case 'pong':
+      return typeof m.id === 'number';
+    default:
+      return false;
+  }
+}
