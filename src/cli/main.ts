@@ -7,6 +7,7 @@ import { SluiceError } from '../errors.js';
 import { printTradingReport } from './print-trading.js';
 import { flightsCommand, type FlightsCommand } from './flights.js';
 import { checkCommand, runCommand } from './pipeline-file.js';
+import { serve } from './serve.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -74,6 +75,22 @@ program
   .description('check, then run a pipeline to the end')
   .action(async (file: string) => {
     if (!(await runCommand(file))) process.exitCode = 1;
+  });
+
+program
+  .command('serve')
+  .description('start the HTTP gateway (principals, clearances, handlers, SSE) and print its URL')
+  .requiredOption('--config <file>', 'the gateway configuration (JSON)')
+  .option('--port <n>', 'port to listen on (default: the config, else 8080; 0 = any)', intArg(0))
+  .option('--host <host>', 'address to listen on (default: the config, else 127.0.0.1)')
+  .action(async (o: { config: string; port?: number; host?: string }) => {
+    const gateway = await serve(o);
+    console.log(`sluice: gateway listening on ${gateway.url ?? ''}`);
+    const stop = () => {
+      void gateway.close();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 try {

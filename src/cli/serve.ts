@@ -1,0 +1,84 @@
+/**
+ * `sluice serve --config FILE [--port N]`: load and validate the gateway configuration, load the
+ * app module it names (if any), start the gateway and print its URL. Thin over `sluice/gateway`.
+ */
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Engine, type TagGrant } from '../engine/engine.js';
+import { ConfigError } from '../errors.js';
+import { Label } from '../labels.js';
+import { loadConfig } from '../gateway/config.js';
+import { Gateway, type Route } from '../gateway/gateway.js';
+import { createTags } from '../gateway/principals.js';
+import type { StreamRoute } from '../gateway/sse.js';
+
+/** What an app module's default export is given. */
+export interface AppHost {
+  readonly engine: Engine;
+  readonly tags: ReadonlyMap<string, TagGrant>;
+  /** A label from configured tag names. */
+  label(spec: { secrecy?: readonly string[]; integrity?: readonly string[] }): Label;
+}
+
+/** What an app module's default export returns. */
+export interface AppDefinition {
+  readonly routes?: readonly Route<unknown>[];
+  readonly streams?: readonly StreamRoute[];
+  /** The store at a label (until `sluice/store` lands, the app brings its own). */
+  readonly storeAt?: (label: Label) => unknown;
+}
+
+export interface ServeOptions {
+  readonly config: string;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+async function loadApp(file: string, host: AppHost): Promise<AppDefinition> {
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function') {
+    throw new ConfigError(`app ${file}: the default export must be a function (host) => app`);
+  }
+  const app = (await (mod.default as (h: AppHost) => unknown)(host)) as AppDefinition | null;
+  if (typeof app !== 'object' || app === null) {
+    throw new ConfigError(`app ${file}: the default export must return { routes, streams }`);
+  }
+  return app;
+}
+
+/** Start the gateway; resolves with it once it listens. */
+export async function serve(o: ServeOptions): Promise<Gateway<unknown>> {
+  const config = await loadConfig(o.config);
+  const engine = new Engine();
+  const tags = createTags(engine, config.tags);
+  const host: AppHost = {
+    engine,
+    tags,
+    label: (spec) =>
+      Label.of({
+        secrecy: (spec.secrecy ?? []).map((n) => tagOf(tags, n)),
+        integrity: (spec.integrity ?? []).map((n) => tagOf(tags, n)),
+      }),
+  };
+  const app =
+    config.app === undefined ? {} : await loadApp(resolve(dirname(o.config), config.app), host);
+  const gateway = await Gateway.create<unknown>({
+    config,
+    engine,
+    tags,
+    storeAt: app.storeAt ?? (() => undefined),
+    ...(app.routes === undefined ? {} : { routes: app.routes }),
+    ...(app.streams === undefined ? {} : { streams: app.streams }),
+  });
+  await gateway.listen({
+    port: o.port ?? config.server.port,
+    host: o.host ?? config.server.host,
+  });
+  return gateway;
+}
+
+function tagOf(tags: ReadonlyMap<string, TagGrant>, name: string) {
+  const t = tags.get(name);
+  if (t === undefined) throw new ConfigError(`no tag named '${name}'`);
+  return t.tag;
+}

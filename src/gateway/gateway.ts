@@ -1,0 +1,234 @@
+/**
+ * The HTTP gateway: authenticates principals, fixes each invocation's label, runs handlers
+ * through that label only, checks what they return at the boundary, and streams pipeline
+ * output over SSE.
+ *
+ * Built on Fastify 5 rather than Hono: its body parser enforces a byte limit before parsing,
+ * refuses `__proto__`/`constructor` poisoning, and answers unknown content types with 415, so
+ * all bad input is refused by a maintained library before our code (or a handler) sees it; its
+ * per-route `onRequest` hook lets us authenticate before the body is read at all.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { Engine, type TagGrant } from '../engine/engine.js';
+import { ConfigError } from '../errors.js';
+import { Label, type Tag } from '../labels.js';
+import { Authenticator } from './authenticator.js';
+import type { GatewayConfig } from './config.js';
+import { invoke, type GatewayRequest, type Handler } from './handler.js';
+import {
+  describeRequestError,
+  GatewayError,
+  sendError,
+  sendNotFound,
+  UNAUTHENTICATED,
+} from './http-error.js';
+import { invocationLabel, LABEL_HEADER } from './invocation-label.js';
+import { buildPrincipals, createTags, type Principal } from './principals.js';
+import { clearedStream, sendSse, type StreamRoute } from './sse.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route<S> {
+  readonly method: Method;
+  /** A Fastify path (`/records/:id`). */
+  readonly path: string;
+  readonly handler: Handler<S>;
+}
+
+export interface GatewayOptions<S> {
+  /** A validated configuration (`parseConfig` / `loadConfig`). */
+  readonly config: GatewayConfig;
+  /** The store as seen at a label: a handler invoked at L gets `storeAt(L)` and nothing else. */
+  readonly storeAt: (label: Label) => S;
+  /** The engine handlers publish on (default: a new one). */
+  readonly engine?: Engine;
+  /** Tags the host already created, by name; the configuration's other tags are created here. */
+  readonly tags?: ReadonlyMap<string, TagGrant>;
+  readonly routes?: readonly Route<S>[];
+  readonly streams?: readonly StreamRoute[];
+}
+
+interface Invocation {
+  readonly principal: Principal;
+  readonly label: Label;
+}
+
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'cookie']);
+
+function toGatewayRequest(r: FastifyRequest): GatewayRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers)) {
+    if (v === undefined || CREDENTIAL_HEADERS.has(k)) continue;
+    headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  const q = (r.query ?? {}) as Record<string, string | string[]>;
+  const query: Record<string, string | readonly string[]> = {};
+  for (const [k, v] of Object.entries(q)) query[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+  const params = { ...(r.params as Record<string, string> | undefined) };
+  const path = r.url.split('?', 1)[0] ?? '/';
+  return Object.freeze({
+    method: r.method,
+    path,
+    params: Object.freeze(params),
+    query: Object.freeze(query),
+    headers: Object.freeze(headers),
+    body: r.body,
+  });
+}
+
+export class Gateway<S> {
+  readonly engine: Engine;
+  readonly #app: FastifyInstance;
+  readonly #tags: ReadonlyMap<string, TagGrant>;
+  readonly #principals: ReadonlyMap<string, Principal>;
+  readonly #auth: Authenticator;
+  readonly #storeAt: (label: Label) => S;
+  readonly #calls = new WeakMap<FastifyRequest, Invocation>();
+  #url: string | undefined;
+
+  private constructor(
+    o: GatewayOptions<S>,
+    engine: Engine,
+    tags: ReadonlyMap<string, TagGrant>,
+    principals: ReadonlyMap<string, Principal>,
+    auth: Authenticator,
+  ) {
+    this.engine = engine;
+    this.#tags = tags;
+    this.#principals = principals;
+    this.#auth = auth;
+    this.#storeAt = o.storeAt;
+    this.#app = Fastify({
+      logger: false,
+      bodyLimit: o.config.server.bodyLimit,
+      onProtoPoisoning: 'error',
+      onConstructorPoisoning: 'error',
+      forceCloseConnections: true,
+      return503OnClosing: true,
+    });
+    this.#app.removeContentTypeParser('text/plain');
+    this.#app.setNotFoundHandler((_req, reply) => sendNotFound(reply));
+    this.#app.setErrorHandler((err, _req, reply) => {
+      const d = describeRequestError(err);
+      return sendError(reply, d.status, d.code, d.message, d.status === 401 ? UNAUTHENTICATED : {});
+    });
+    this.#app.get('/_sluice/health', (_req, reply) => reply.send({ status: 'ok' }));
+    this.route({
+      method: 'GET',
+      path: '/_sluice/whoami',
+      handler: (_req, ctx) => ({
+        body: {
+          principal: ctx.principal,
+          label: {
+            secrecy: ctx.label.secrecy.map((t) => t.name),
+            integrity: ctx.label.integrity.map((t) => t.name),
+          },
+        },
+      }),
+    });
+    for (const r of o.routes ?? []) this.route(r);
+    for (const s of o.streams ?? []) this.stream(s);
+  }
+
+  /** Build a gateway: tags, principals and authentication from the configuration. */
+  static async create<S>(o: GatewayOptions<S>): Promise<Gateway<S>> {
+    if (typeof o.storeAt !== 'function') throw new ConfigError('the gateway needs storeAt(label)');
+    const engine = o.engine ?? new Engine();
+    const tags = createTags(engine, o.config.tags, o.tags);
+    const principals = buildPrincipals(o.config, tags);
+    const auth = await Authenticator.create(o.config, principals);
+    return new Gateway(o, engine, tags, principals, auth);
+  }
+
+  /** A configured tag by name (for the host to label its data). */
+  tag(name: string): Tag {
+    const t = this.#tags.get(name);
+    if (t === undefined) throw new ConfigError(`no tag named '${name}'`);
+    return t.tag;
+  }
+
+  /** A label from tag names. */
+  label(spec: { secrecy?: readonly string[]; integrity?: readonly string[] }): Label {
+    return Label.of({
+      secrecy: (spec.secrecy ?? []).map((n) => this.tag(n)),
+      integrity: (spec.integrity ?? []).map((n) => this.tag(n)),
+    });
+  }
+
+  /** A principal's clearance (for the host and tests). */
+  clearanceOf(principal: string): Label | undefined {
+    return this.#principals.get(principal)?.clearance;
+  }
+
+  /** Authenticate and fix the invocation label; runs before the body is read. */
+  readonly #onRequest = async (req: FastifyRequest): Promise<void> => {
+    const principal = await this.#auth.authenticate(req.headers);
+    const h = req.headers[LABEL_HEADER];
+    const label = invocationLabel(principal, Array.isArray(h) ? h.join(';') : h, this.#tags);
+    if (label === undefined) {
+      throw new GatewayError(
+        403,
+        'label_not_permitted',
+        'the requested label is not within your clearance',
+      );
+    }
+    this.#calls.set(req, { principal, label });
+  };
+
+  #invocation(req: FastifyRequest): Invocation {
+    const inv = this.#calls.get(req);
+    if (inv === undefined) throw new ConfigError('request reached a route without authentication');
+    return inv;
+  }
+
+  /** Add a handler route (before `listen`). */
+  route(r: Route<S>): this {
+    this.#app.route({
+      method: r.method,
+      url: r.path,
+      onRequest: this.#onRequest,
+      handler: async (request, reply) => {
+        const { principal, label } = this.#invocation(request);
+        const host = { engine: this.engine, storeAt: this.#storeAt };
+        const out = await invoke(r.handler, toGatewayRequest(request), principal, label, host);
+        if (out.kind === 'not-found') return sendNotFound(reply);
+        if (out.kind === 'error') return sendError(reply, 500, 'internal', 'internal error');
+        reply.code(out.status).headers(out.headers);
+        return reply.send(out.body);
+      },
+    });
+    return this;
+  }
+
+  /** Add an SSE route (before `listen`). */
+  stream<T>(s: StreamRoute<T>): this {
+    this.#app.get(s.path, { onRequest: this.#onRequest }, async (request, reply) => {
+      const { label } = this.#invocation(request);
+      const items = clearedStream(s, label, this.engine);
+      if (items === undefined) return sendNotFound(reply);
+      reply.hijack();
+      await sendSse(reply.raw, items, s.heartbeatMs);
+      return reply;
+    });
+    return this;
+  }
+
+  /** Start listening; resolves with the base URL (`http://host:port`). */
+  async listen(options: { port?: number; host?: string } = {}): Promise<string> {
+    const address = await this.#app.listen({
+      port: options.port ?? 0,
+      host: options.host ?? '127.0.0.1',
+    });
+    this.#url = address;
+    return address;
+  }
+
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  /** Stop accepting requests and close open connections (SSE streams end). */
+  async close(): Promise<void> {
+    await this.#app.close();
+  }
+}

@@ -1,0 +1,69 @@
+/** `sluice serve`: validates the config, starts the gateway and prints its URL. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { hsToken, JWT_SECRET } from './support/gateway-client.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+describe('sluice serve', () => {
+  it('prints the URL and serves authenticated requests', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    const config = join(dir, 'gateway.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        tags: ['alice'],
+        auth: { jwt: { secret: JWT_SECRET } },
+        principals: { alice: { clearance: { secrecy: ['alice'] } } },
+      }),
+    );
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', config, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m?.[1] !== undefined) resolve(m[1]);
+        });
+        child.on('exit', () => reject(new Error(`exited: ${out}`)));
+      });
+      const res = await fetch(`${url}/_sluice/whoami`, {
+        headers: { authorization: `Bearer ${await hsToken('alice')}` },
+      });
+      assert.deepEqual(await res.json(), {
+        principal: 'alice',
+        label: { secrecy: ['alice'], integrity: [] },
+      });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('a bad config exits non-zero with the path of each problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    const config = join(dir, 'bad.json');
+    await writeFile(
+      config,
+      JSON.stringify({ principals: { bob: { clearance: { secrecy: ['x'] } } } }),
+    );
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 1);
+    assert.match(
+      err,
+      /E_CONFIG: .*bad\.json is invalid:\n {2}principals\.bob\.clearance\.secrecy\[0\]: unknown tag 'x'/,
+    );
+  });
+});

@@ -1,0 +1,102 @@
+/** Small HTTP helpers for the gateway tests (node's fetch against a real server). */
+import { SignJWT } from 'jose';
+
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+export async function hsToken(
+  sub: string,
+  o: { secret?: string; exp?: string | number; alg?: string } = {},
+): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: o.alg ?? 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(o.exp ?? '5m')
+    .sign(new TextEncoder().encode(o.secret ?? JWT_SECRET));
+}
+
+export interface Got {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+export async function call(
+  url: string,
+  init: RequestInit & { token?: string; json?: unknown } = {},
+): Promise<Got> {
+  const headers = new Headers(init.headers);
+  if (init.token !== undefined) headers.set('authorization', `Bearer ${init.token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(url, { ...init, headers, body: body ?? null });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** The headers that matter when comparing two responses (not the date). */
+export function mattering(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => {
+    if (k !== 'date') out[k] = v;
+  });
+  return out;
+}
+
+/** Read SSE `item` events until `end`, `count` items, or `ms` milliseconds. */
+export async function readSse(
+  url: string,
+  headers: Record<string, string>,
+  o: { count?: number; ms?: number; onOpen?: () => void | Promise<void> } = {},
+): Promise<{ status: number; items: unknown[]; ended: boolean; text?: string }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), o.ms ?? 3000);
+  const res = await fetch(url, { headers, signal: ac.signal });
+  if (res.status !== 200 || res.body === null) {
+    clearTimeout(timer);
+    return { status: res.status, items: [], ended: false, text: await res.text() };
+  }
+  const items: unknown[] = [];
+  let ended = false;
+  let buf = '';
+  const decoder = new TextDecoder();
+  const reader = res.body.getReader();
+  let opened = false;
+  try {
+    for (;;) {
+      const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      if (!opened) {
+        opened = true;
+        await o.onOpen?.();
+      }
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const msg = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const ev = /^event: (.*)$/m.exec(msg)?.[1];
+        const data = /^data: (.*)$/m.exec(msg)?.[1];
+        if (ev === 'item' && data !== undefined) items.push(JSON.parse(data));
+        if (ev === 'end') ended = true;
+      }
+      if (ended || (o.count !== undefined && items.length >= o.count)) break;
+    }
+  } catch {
+    // aborted by the timer
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+  return { status: 200, items, ended };
+}
