@@ -23,12 +23,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE sluice_facets (
      key text COLLATE "C" NOT NULL,
      label_id integer NOT NULL REFERENCES sluice_labels (id),
-     seq bigint NOT NULL,
+     seq bigint NOT NULL, -- orders the facets of one key (newest = highest)
      value text, -- JSON text; NULL is a tombstone
      PRIMARY KEY (key, label_id)
    );
-   CREATE INDEX sluice_facets_key_seq ON sluice_facets (key, seq DESC);
-   CREATE SEQUENCE sluice_facet_seq;
    CREATE FUNCTION sluice_write(p_label integer, p_keys text[], p_values text[]) RETURNS void
    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
    DECLARE
@@ -43,7 +41,8 @@ const MIGRATIONS: readonly string[] = [
         WHERE f.key = p_keys[j] AND l.id = f.label_id AND f.label_id <> p_label
           AND l.secrecy @> w.secrecy AND l.integrity <@ w.integrity;
        INSERT INTO sluice_facets (key, label_id, seq, value)
-       VALUES (p_keys[j], p_label, nextval('sluice_facet_seq'), p_values[j])
+       VALUES (p_keys[j], p_label,
+               (SELECT coalesce(max(seq), 0) + 1 FROM sluice_facets WHERE key = p_keys[j]), p_values[j])
        ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value;
      END LOOP;
    END $$;`,

@@ -13,12 +13,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE sluice_facets (
      key TEXT NOT NULL,
      label_id INTEGER NOT NULL REFERENCES sluice_labels(id),
-     seq INTEGER NOT NULL,
+     seq INTEGER NOT NULL, -- orders the facets of one key (newest = highest)
      value TEXT, -- JSON text; NULL is a tombstone
      PRIMARY KEY (key, label_id)
-   ) WITHOUT ROWID;
-   CREATE INDEX sluice_facets_key_seq ON sluice_facets (key, seq DESC);
-   CREATE INDEX sluice_facets_seq ON sluice_facets (seq);`,
+   ) WITHOUT ROWID;`,
 ];
 
 export interface SqliteOptions {
@@ -31,6 +29,7 @@ export interface SqliteOptions {
 interface FacetRow {
   readonly key: string;
   readonly label_id: number;
+  readonly seq: number;
   readonly value: string | null;
 }
 
@@ -63,6 +62,7 @@ export class SqliteBackend implements StoreBackend {
   readonly #visible = new Map<Label, Map<number, boolean>>();
   #maxLabel = 0;
   readonly #q;
+  readonly #write;
 
   constructor(opts: SqliteOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -72,17 +72,20 @@ export class SqliteBackend implements StoreBackend {
     db.pragma('foreign_keys = ON');
     migrate(db);
     this.#db = db;
+    this.#write = db.transaction(
+      (writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard) =>
+        this.#writeTx(writer, wid, ops, guard),
+    );
     this.#q = {
       facets: db.prepare<[string], FacetRow>(
-        'SELECT key, label_id, value FROM sluice_facets WHERE key = ? ORDER BY seq DESC',
+        'SELECT key, label_id, seq, value FROM sluice_facets WHERE key = ?',
       ),
       from: db.prepare<[string, string], FacetRow>(
-        'SELECT key, label_id, value FROM sluice_facets WHERE key > ? AND key >= ? ORDER BY key, seq DESC',
+        'SELECT key, label_id, seq, value FROM sluice_facets WHERE key > ? AND key >= ? ORDER BY key',
       ),
       del: db.prepare<[string, number]>('DELETE FROM sluice_facets WHERE key = ? AND label_id = ?'),
-      upsert: db.prepare<[string, number, string | null]>(
-        `INSERT INTO sluice_facets (key, label_id, seq, value)
-         VALUES (?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM sluice_facets), ?)
+      upsert: db.prepare<[string, number, number, string | null]>(
+        `INSERT INTO sluice_facets (key, label_id, seq, value) VALUES (?, ?, ?, ?)
          ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value`,
       ),
       labelsAfter: db.prepare<[number], { id: number; text: string }>(
@@ -138,12 +141,13 @@ export class SqliteBackend implements StoreBackend {
     return ok;
   }
 
+  /** The newest facet of `key` visible to `reader` (a tombstone reads as absent). */
   #current(reader: Label, key: string): JsonValue | undefined {
+    let best: FacetRow | undefined;
     for (const r of this.#q.facets.all(key)) {
-      if (this.#sees(reader, r.label_id))
-        return r.value === null ? undefined : decodeValue(r.value);
+      if ((best === undefined || r.seq > best.seq) && this.#sees(reader, r.label_id)) best = r;
     }
-    return undefined;
+    return best?.value == null ? undefined : decodeValue(best.value);
   }
 
   get(reader: Label, key: string): Promise<JsonValue | undefined> {
@@ -153,38 +157,46 @@ export class SqliteBackend implements StoreBackend {
 
   write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
     this.#open();
-    const wid = this.#idOf(writer);
+    return Promise.resolve(this.#write.immediate(writer, this.#idOf(writer), ops, guard));
+  }
+
+  /** The body of a write transaction (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
+  #writeTx(writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard): boolean {
+    if (guard !== undefined && !jsonEqual(this.#current(writer, guard.key), guard.expected)) {
+      return false;
+    }
     const w = labelIds(writer);
-    const run = this.#db.transaction((): boolean => {
-      if (guard !== undefined && !jsonEqual(this.#current(writer, guard.key), guard.expected)) {
-        return false;
-      }
-      for (const op of ops) {
-        for (const r of this.#q.facets.all(op.key)) {
-          // Remove facets at labels ⊒ writer (the writer's own is replaced by the upsert).
-          if (r.label_id !== wid && idsFlowTo(w, this.#stored(r.label_id))) {
-            this.#q.del.run(op.key, r.label_id);
-          }
+    for (const op of ops) {
+      let seq = 0;
+      for (const r of this.#q.facets.all(op.key)) {
+        seq = Math.max(seq, r.seq);
+        // Remove facets at labels ⊒ writer (the writer's own is replaced by the upsert).
+        if (r.label_id !== wid && idsFlowTo(w, this.#stored(r.label_id))) {
+          this.#q.del.run(op.key, r.label_id);
         }
-        this.#q.upsert.run(op.key, wid, op.value === null ? null : op.value.json);
       }
-      return true;
-    });
-    return Promise.resolve(run.immediate());
+      this.#q.upsert.run(op.key, wid, seq + 1, op.value === null ? null : op.value.json);
+    }
+    return true;
   }
 
   /**
-   * Newest visible facet per key, in key order, from rows ordered by (key, seq desc). Call only
-   * inside a transaction, after #refreshLabels: a live iterator blocks other statements.
+   * Newest visible facet per key, in key order, from rows ordered by key. Call only inside a
+   * transaction, after #refreshLabels: a live iterator blocks other statements.
    */
   *#project(reader: Label, range: { prefix: string; after: string | undefined }) {
-    let last: string | undefined;
+    let best: FacetRow | undefined;
+    let key: string | undefined;
     for (const r of this.#q.from.iterate(range.after ?? '', range.prefix)) {
-      if (!r.key.startsWith(range.prefix)) return;
-      if (r.key === last || !this.#sees(reader, r.label_id)) continue;
-      last = r.key;
-      if (r.value !== null) yield r as FacetRow & { value: string };
+      if (!r.key.startsWith(range.prefix)) break;
+      if (r.key !== key) {
+        if (best?.value != null) yield best as FacetRow & { value: string };
+        key = r.key;
+        best = undefined;
+      }
+      if ((best === undefined || r.seq > best.seq) && this.#sees(reader, r.label_id)) best = r;
     }
+    if (best?.value != null) yield best as FacetRow & { value: string };
   }
 
   scan(reader: Label, range: ScanRange): Promise<ScanEntry[]> {

@@ -81,8 +81,13 @@ export class StoreView {
   }
 
   /** The newest value this label may see, or undefined (absent, deleted, or hidden: the same). */
-  async get(key: string): Promise<JsonValue | undefined> {
-    return this.#backend.get(this.#label, assertKey(key));
+  get(key: string): Promise<JsonValue | undefined> {
+    try {
+      return this.#backend.get(this.#label, assertKey(key));
+    } catch (e) {
+      // Reject rather than throw, like every other call of the view (assertKey throws Errors).
+      return Promise.reject(e instanceof Error ? e : bad('bad key'));
+    }
   }
 
   /** Store `value` (JSON data, copied) at this label; facets at labels ⊒ it are replaced. */
