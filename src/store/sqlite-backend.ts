@@ -70,7 +70,12 @@ export class SqliteBackend implements StoreBackend {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db);
+    try {
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
     this.#db = db;
     this.#write = db.transaction(
       (writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard) =>
