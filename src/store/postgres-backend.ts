@@ -11,7 +11,8 @@ import { closedError, StoreError } from './store-error.js';
  * checked in SQL with array containment: facet ⊑ reader iff secrecy <@ S(reader) and
  * integrity @> I(reader). `sluice_write` does a whole batch in one round trip: it locks the
  * keys (advisory locks, sorted, so batches cannot deadlock and compare-and-set is atomic),
- * removes the facets at labels ⊒ the writer's and upserts the writer's facet.
+ * removes the facets at labels ⊒ the writer's (its tag-id arrays are those of the interned
+ * row `p_label`) and upserts the writer's facet.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE sluice_labels (
@@ -27,19 +28,22 @@ const MIGRATIONS: readonly string[] = [
      value text, -- JSON text; NULL is a tombstone
      PRIMARY KEY (key, label_id)
    );
-   CREATE FUNCTION sluice_write(p_label integer, p_keys text[], p_values text[]) RETURNS void
+   CREATE FUNCTION sluice_write(p_label integer, p_secrecy text[], p_integrity text[],
+                                p_keys text[], p_values text[]) RETURNS void
    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
    DECLARE
-     w sluice_labels%ROWTYPE;
      n integer := coalesce(array_length(p_keys, 1), 0);
    BEGIN
-     PERFORM pg_advisory_xact_lock(h)
-       FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(p_keys) AS k ORDER BY 1) AS t;
-     SELECT * INTO STRICT w FROM sluice_labels WHERE id = p_label;
+     IF n = 1 THEN
+       PERFORM pg_advisory_xact_lock(hashtextextended(p_keys[1], 0));
+     ELSE
+       PERFORM pg_advisory_xact_lock(h)
+         FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(p_keys) AS k ORDER BY 1) AS t;
+     END IF;
      FOR j IN 1 .. n LOOP
        DELETE FROM sluice_facets AS f USING sluice_labels AS l
         WHERE f.key = p_keys[j] AND l.id = f.label_id AND f.label_id <> p_label
-          AND l.secrecy @> w.secrecy AND l.integrity <@ w.integrity;
+          AND l.secrecy @> p_secrecy AND l.integrity <@ p_integrity;
        INSERT INTO sluice_facets (key, label_id, seq, value)
        VALUES (p_keys[j], p_label,
                (SELECT coalesce(max(seq), 0) + 1 FROM sluice_facets WHERE key = p_keys[j]), p_values[j])
@@ -163,11 +167,14 @@ export class PostgresBackend implements StoreBackend {
   async write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
     this.#open();
     const wid = await this.#idOf(writer);
+    const ids = labelIds(writer);
     const call = {
       name: 'sluice_write',
-      text: 'SELECT sluice_write($1, $2::text[], $3::text[])',
+      text: 'SELECT sluice_write($1, $2::text[], $3::text[], $4::text[], $5::text[])',
       values: [
         wid,
+        ids.secrecy,
+        ids.integrity,
         ops.map((o) => o.key),
         ops.map((o) => (o.value === null ? null : o.value.json)),
       ],
