@@ -124,6 +124,15 @@ function machineServer(): TestPostgres {
 
 /** A private server when the binaries are installed, else the machine's server. */
 export async function startPostgres(): Promise<TestPostgres> {
-  if (existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'))) return startPrivate();
+  if (existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'))) {
+    try {
+      return await startPrivate();
+    } catch (e) {
+      // e.g. running as root with no `postgres` user to run initdb as.
+      process.stderr.write(
+        `private PostgreSQL did not start (${String(e)}); using 127.0.0.1:5432\n`,
+      );
+    }
+  }
   return machineServer();
 }
