@@ -122,9 +122,16 @@ function machineServer(): TestPostgres {
   };
 }
 
-/** A private server when the binaries are installed, else the machine's server. */
+/**
+ * A private server when the binaries are installed, else the machine's server
+ * (`SLUICE_TEST_PG=machine` forces the latter).
+ */
 export async function startPostgres(): Promise<TestPostgres> {
-  if (existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'))) {
+  if (
+    process.env.SLUICE_TEST_PG !== 'machine' &&
+    existsSync(join(BIN, 'initdb')) &&
+    existsSync(join(BIN, 'pg_ctl'))
+  ) {
     try {
       return await startPrivate();
     } catch (e) {
