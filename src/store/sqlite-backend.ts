@@ -1,0 +1,238 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Label } from '../labels.js';
+import type { ScanEntry, ScanRange, StoreBackend, WriteGuard, WriteOp } from './backend.js';
+import { decodeValue, jsonEqual, type JsonValue } from './json-value.js';
+import { idsFlowTo, labelIds, parseLabelIds, type LabelIds } from './label-ids.js';
+import { closedError, StoreError } from './store-error.js';
+
+/** Schema migrations, in order; the store applies the ones newer than `sluice_schema.version`. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE sluice_labels (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+   CREATE TABLE sluice_facets (
+     key TEXT NOT NULL,
+     label_id INTEGER NOT NULL REFERENCES sluice_labels(id),
+     seq INTEGER NOT NULL, -- orders the facets of one key (newest = highest)
+     value TEXT, -- JSON text; NULL is a tombstone
+     PRIMARY KEY (key, label_id)
+   ) WITHOUT ROWID;`,
+];
+
+export interface SqliteOptions {
+  /** Directory for the database file (created if missing). */
+  readonly dataDir: string;
+  /** File name inside dataDir (default `sluice-store.sqlite`). */
+  readonly file?: string;
+}
+
+interface FacetRow {
+  readonly key: string;
+  readonly label_id: number;
+  readonly seq: number;
+  readonly value: string | null;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS sluice_schema (version INTEGER NOT NULL)');
+  db.transaction(() => {
+    const row = db.prepare('SELECT version FROM sluice_schema').get() as
+      { version: number } | undefined;
+    const from = row?.version ?? 0;
+    if (from > MIGRATIONS.length) {
+      throw new StoreError('E_STORE_SCHEMA', `store schema ${from} is newer than this code`);
+    }
+    for (const sql of MIGRATIONS.slice(from)) db.exec(sql);
+    if (row === undefined)
+      db.prepare('INSERT INTO sluice_schema VALUES (?)').run(MIGRATIONS.length);
+    else db.prepare('UPDATE sluice_schema SET version = ?').run(MIGRATIONS.length);
+  }).immediate();
+}
+
+/**
+ * The embedded default: one SQLite file (better-sqlite3, synchronous, so a transaction is one
+ * uninterrupted call). Labels are interned in `sluice_labels` as their tag ids; flows are
+ * checked in JavaScript over the few facets of a key (see BENCHMARKS.md "store" for why).
+ */
+export class SqliteBackend implements StoreBackend {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #labelId = new Map<Label, number>();
+  readonly #labels = new Map<number, LabelIds>();
+  readonly #visible = new Map<Label, Map<number, boolean>>();
+  #maxLabel = 0;
+  readonly #q;
+  readonly #write;
+
+  constructor(opts: SqliteOptions) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const db = new Database(join(opts.dataDir, opts.file ?? 'sluice-store.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    try {
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.#db = db;
+    this.#write = db.transaction(
+      (writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard) =>
+        this.#writeTx(writer, wid, ops, guard),
+    );
+    this.#q = {
+      facets: db.prepare<[string], FacetRow>(
+        'SELECT key, label_id, seq, value FROM sluice_facets WHERE key = ?',
+      ),
+      from: db.prepare<[string, string], FacetRow>(
+        'SELECT key, label_id, seq, value FROM sluice_facets WHERE key > ? AND key >= ? ORDER BY key',
+      ),
+      del: db.prepare<[string, number]>('DELETE FROM sluice_facets WHERE key = ? AND label_id = ?'),
+      upsert: db.prepare<[string, number, number, string | null]>(
+        `INSERT INTO sluice_facets (key, label_id, seq, value) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value`,
+      ),
+      labelsAfter: db.prepare<[number], { id: number; text: string }>(
+        'SELECT id, text FROM sluice_labels WHERE id > ?',
+      ),
+      internLabel: db.prepare<[string]>(
+        'INSERT INTO sluice_labels (text) VALUES (?) ON CONFLICT (text) DO NOTHING',
+      ),
+      labelByText: db.prepare<[string], { id: number }>(
+        'SELECT id FROM sluice_labels WHERE text = ?',
+      ),
+    };
+  }
+
+  #open(): void {
+    if (!this.#db.open) throw closedError();
+  }
+
+  /** The id of `l` in sluice_labels (interned in its own statement, outside any write). */
+  #idOf(l: Label): number {
+    let id = this.#labelId.get(l);
+    if (id === undefined) {
+      const text = labelIds(l).text;
+      this.#q.internLabel.run(text);
+      id = (this.#q.labelByText.get(text) as { id: number }).id;
+      this.#labelId.set(l, id);
+    }
+    return id;
+  }
+
+  /** Load labels interned since the last call (by this or another process). */
+  #refreshLabels(): void {
+    for (const r of this.#q.labelsAfter.all(this.#maxLabel)) {
+      this.#labels.set(r.id, parseLabelIds(r.text));
+      this.#maxLabel = Math.max(this.#maxLabel, r.id);
+    }
+  }
+
+  #stored(id: number): LabelIds {
+    if (!this.#labels.has(id)) this.#refreshLabels();
+    return this.#labels.get(id) as LabelIds;
+  }
+
+  /** Does the stored label `id` flow to `reader`? (memoized: both are immutable) */
+  #sees(reader: Label, id: number): boolean {
+    let m = this.#visible.get(reader);
+    if (m === undefined) this.#visible.set(reader, (m = new Map<number, boolean>()));
+    let ok = m.get(id);
+    if (ok === undefined) {
+      ok = idsFlowTo(this.#stored(id), labelIds(reader));
+      m.set(id, ok);
+    }
+    return ok;
+  }
+
+  /** The newest facet of `key` visible to `reader` (a tombstone reads as absent). */
+  #current(reader: Label, key: string): JsonValue | undefined {
+    let best: FacetRow | undefined;
+    for (const r of this.#q.facets.all(key)) {
+      if ((best === undefined || r.seq > best.seq) && this.#sees(reader, r.label_id)) best = r;
+    }
+    return best?.value == null ? undefined : decodeValue(best.value);
+  }
+
+  get(reader: Label, key: string): Promise<JsonValue | undefined> {
+    this.#open();
+    return Promise.resolve(this.#current(reader, key));
+  }
+
+  write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
+    this.#open();
+    return Promise.resolve(this.#write.immediate(writer, this.#idOf(writer), ops, guard));
+  }
+
+  /** The body of a write transaction (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
+  #writeTx(writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard): boolean {
+    if (guard !== undefined && !jsonEqual(this.#current(writer, guard.key), guard.expected)) {
+      return false;
+    }
+    const w = labelIds(writer);
+    for (const op of ops) {
+      let seq = 0;
+      for (const r of this.#q.facets.all(op.key)) {
+        seq = Math.max(seq, r.seq);
+        // Remove facets at labels ⊒ writer (the writer's own is replaced by the upsert).
+        if (r.label_id !== wid && idsFlowTo(w, this.#stored(r.label_id))) {
+          this.#q.del.run(op.key, r.label_id);
+        }
+      }
+      this.#q.upsert.run(op.key, wid, seq + 1, op.value === null ? null : op.value.json);
+    }
+    return true;
+  }
+
+  /**
+   * Newest visible facet per key, in key order, from rows ordered by key. Call only inside a
+   * transaction, after #refreshLabels: a live iterator blocks other statements.
+   */
+  *#project(reader: Label, range: { prefix: string; after: string | undefined }) {
+    let best: FacetRow | undefined;
+    let key: string | undefined;
+    for (const r of this.#q.from.iterate(range.after ?? '', range.prefix)) {
+      if (!r.key.startsWith(range.prefix)) break;
+      if (r.key !== key) {
+        if (best?.value != null) yield best as FacetRow & { value: string };
+        key = r.key;
+        best = undefined;
+      }
+      if ((best === undefined || r.seq > best.seq) && this.#sees(reader, r.label_id)) best = r;
+    }
+    if (best?.value != null) yield best as FacetRow & { value: string };
+  }
+
+  scan(reader: Label, range: ScanRange): Promise<ScanEntry[]> {
+    this.#open();
+    const run = this.#db.transaction((): ScanEntry[] => {
+      this.#refreshLabels();
+      const out: ScanEntry[] = [];
+      if (range.limit <= 0) return out;
+      for (const r of this.#project(reader, range)) {
+        out.push({ key: r.key, value: decodeValue(r.value) });
+        if (out.length >= range.limit) break;
+      }
+      return out;
+    });
+    return Promise.resolve(run());
+  }
+
+  count(reader: Label, prefix: string): Promise<number> {
+    this.#open();
+    const run = this.#db.transaction((): number => {
+      this.#refreshLabels();
+      let n = 0;
+      const it = this.#project(reader, { prefix, after: undefined });
+      while (it.next().done !== true) n++;
+      return n;
+    });
+    return Promise.resolve(run());
+  }
+
+  close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+    return Promise.resolve();
+  }
+}
