@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /** `sluice serve`: validates the config, starts the gateway and prints its URL. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,9 +23,12 @@ describe('sluice serve', () => {
         principals: { alice: { clearance: { secrecy: ['alice'] } } },
       }),
     );
-    const child = spawn(process.execPath, [MAIN, 'serve', '--config', config, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const data = join(dir, 'data');
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'serve', '--config', config, '--port', '0', '--data-dir', data],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -42,6 +46,8 @@ describe('sluice serve', () => {
         principal: 'alice',
         label: { secrecy: ['alice'], integrity: [] },
       });
+      // The embedded default store: a SQLite file under --data-dir.
+      assert.ok(existsSync(join(data, 'sluice-store.sqlite')));
     } finally {
       child.kill('SIGTERM');
     }

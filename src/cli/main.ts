@@ -83,7 +83,8 @@ program
   .requiredOption('--config <file>', 'the gateway configuration (JSON)')
   .option('--port <n>', 'port to listen on (default: the config, else 8080; 0 = any)', intArg(0))
   .option('--host <host>', 'address to listen on (default: the config, else 127.0.0.1)')
-  .action(async (o: { config: string; port?: number; host?: string }) => {
+  .option('--data-dir <dir>', 'where the SQLite faceted store keeps its file', '.sluice-data')
+  .action(async (o: { config: string; port?: number; host?: string; dataDir: string }) => {
     const gateway = await serve(o);
     console.log(`sluice: gateway listening on ${gateway.url ?? ''}`);
     const stop = () => {

@@ -11,6 +11,7 @@ import { loadConfig } from '../gateway/config.js';
 import { Gateway, type Route } from '../gateway/gateway.js';
 import { createTags } from '../gateway/principals.js';
 import type { StreamRoute } from '../gateway/sse.js';
+import { FacetedStore } from '../store/faceted-store.js';
 
 /** What an app module's default export is given. */
 export interface AppHost {
@@ -24,7 +25,7 @@ export interface AppHost {
 export interface AppDefinition {
   readonly routes?: readonly Route<unknown>[];
   readonly streams?: readonly StreamRoute[];
-  /** The store at a label (until `sluice/store` lands, the app brings its own). */
+  /** The store at a label; default: the SQLite faceted store under `--data-dir`. */
   readonly storeAt?: (label: Label) => unknown;
 }
 
@@ -32,6 +33,8 @@ export interface ServeOptions {
   readonly config: string;
   readonly port?: number;
   readonly host?: string;
+  /** Where the default SQLite store keeps its file (default `.sluice-data`). */
+  readonly dataDir?: string;
 }
 
 async function loadApp(file: string, host: AppHost): Promise<AppDefinition> {
@@ -62,11 +65,16 @@ export async function serve(o: ServeOptions): Promise<Gateway<unknown>> {
   };
   const app =
     config.app === undefined ? {} : await loadApp(resolve(dirname(o.config), config.app), host);
+  // The embedded default: a SQLite faceted store; each handler gets the view at its own label.
+  const store =
+    app.storeAt === undefined
+      ? await FacetedStore.sqlite({ dataDir: resolve(o.dataDir ?? '.sluice-data') })
+      : undefined;
   const gateway = await Gateway.create<unknown>({
     config,
     engine,
     tags,
-    storeAt: app.storeAt ?? (() => undefined),
+    storeAt: app.storeAt ?? ((label: Label) => store?.at(label)),
     ...(app.routes === undefined ? {} : { routes: app.routes }),
     ...(app.streams === undefined ? {} : { streams: app.streams }),
   });
