@@ -3,6 +3,7 @@
  * projection through the store, refused == not found, shim, SSE, bad input.
  */
 import assert from 'node:assert/strict';
+import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
 import { after, before, describe, it } from 'node:test';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { Engine } from '../src/engine/engine.js';
@@ -20,56 +21,13 @@ import {
 } from '../src/gateway.js';
 import { call, hsToken, JWT_SECRET, mattering, readSse } from './support/gateway-client.js';
 
-// ---------------------------------------------------------------------------------------------
-// STAND-IN until `sluice/store` lands: a small in-memory faceted store with the semantics of
-// DESIGN.md §1 "Faceted state". A view at label L: put removes facets at labels ⊒ L and adds
-// (L, v); get returns the newest facet whose label ⊑ L (a tombstone reads as absent); delete
-// writes a tombstone at L. The gateway only ever sees `storeAt(label)`.
-// ---------------------------------------------------------------------------------------------
-interface Facet {
-  readonly label: Label;
-  readonly value: unknown;
-  readonly seq: number;
-  readonly tombstone: boolean;
+// The real faceted store (`sluice/store`, memory backend): the gateway only ever sees
+// `storeAt(label)`.
+/** Everything the store holds, as the most cleared reader sees it (for "nothing written"). */
+async function snapshot(): Promise<string> {
+  const top = Label.secrecy(...['alice', 'bob', 'staff'].map((t) => tags.get(t)!.tag));
+  return JSON.stringify(await store.at(top).scan({ limit: 1000 }));
 }
-
-class StandInFacetedStore {
-  readonly #keys = new Map<string, Facet[]>();
-  #seq = 0;
-
-  /** Facets held in total (for "nothing written" checks). */
-  get facetCount(): number {
-    let n = 0;
-    for (const f of this.#keys.values()) n += f.length;
-    return n;
-  }
-
-  at(label: Label): StoreView {
-    const write = (k: string, value: unknown, tombstone: boolean) => {
-      const kept = (this.#keys.get(k) ?? []).filter((f) => !label.flowsTo(f.label));
-      kept.push({ label, value: structuredClone(value), seq: ++this.#seq, tombstone });
-      this.#keys.set(k, kept);
-    };
-    return Object.freeze({
-      get: (k: string): unknown => {
-        let best: Facet | undefined;
-        for (const f of this.#keys.get(k) ?? []) {
-          if (f.label.flowsTo(label) && (best === undefined || f.seq > best.seq)) best = f;
-        }
-        return best === undefined || best.tombstone ? undefined : best.value;
-      },
-      put: (k: string, v: unknown) => write(k, v, false),
-      delete: (k: string) => write(k, undefined, true),
-    });
-  }
-}
-
-interface StoreView {
-  get(k: string): unknown;
-  put(k: string, v: unknown): void;
-  delete(k: string): void;
-}
-// ---------------------------------------------------------------------------------------------
 
 const engine = new Engine();
 const tags = createTags(engine, ['alice', 'bob', 'staff']);
@@ -93,9 +51,9 @@ async function legacyCounter(request: {
 }): Promise<{ statusCode: number; body: string }> {
   const db = current<StoreView>().store;
   const k = `counter:${request.pathParameters.name ?? ''}`;
-  const n = ((db.get(k) as number | undefined) ?? 0) + (request.httpMethod === 'POST' ? 1 : 0);
-  if (request.httpMethod === 'POST') db.put(k, n);
-  await Promise.resolve();
+  const n =
+    (((await db.get(k)) as number | undefined) ?? 0) + (request.httpMethod === 'POST' ? 1 : 0);
+  if (request.httpMethod === 'POST') await db.put(k, n);
   return { statusCode: 200, body: JSON.stringify({ count: n }) };
 }
 
@@ -103,16 +61,16 @@ const routes: Route<StoreView>[] = [
   {
     method: 'PUT',
     path: '/kv/:k',
-    handler: (req, ctx) => {
-      ctx.store.put(req.params.k ?? '', req.body);
+    handler: async (req, ctx) => {
+      await ctx.store.put(req.params.k ?? '', req.body as JsonValue);
       return { status: 204 };
     },
   },
   {
     method: 'GET',
     path: '/kv/:k',
-    handler: (req, ctx) => {
-      const v = ctx.store.get(req.params.k ?? '');
+    handler: async (req, ctx) => {
+      const v = await ctx.store.get(req.params.k ?? '');
       return v === undefined ? ctx.notFound() : { body: { value: v } };
     },
   },
@@ -147,12 +105,12 @@ const routes: Route<StoreView>[] = [
 
 let gw: Gateway<StoreView>;
 let url: string;
-let store: StandInFacetedStore;
+let store: FacetedStore;
 let esPrivate: CryptoKey;
 let apiKeyHash: string;
 
 before(async () => {
-  store = new StandInFacetedStore();
+  store = FacetedStore.memory();
   const pair = await generateKeyPair('ES256');
   esPrivate = pair.privateKey;
   apiKeyHash = await hashApiKey('k3y-secret', { N: 1024, r: 8, p: 1 });
@@ -326,7 +284,7 @@ describe('gateway: handlers at the invocation label', () => {
   });
 
   it('a label outside the clearance, or unknown tags, are refused alike (403) before the handler', async () => {
-    const before = store.facetCount;
+    const before = await snapshot();
     for (const label of ['s=bob', 's=nosuch', 'x=alice', 's=alice; s=bob', 'i=staff']) {
       const r = await call(`${url}/kv/rec`, {
         method: 'PUT',
@@ -341,7 +299,7 @@ describe('gateway: handlers at the invocation label', () => {
         },
       });
     }
-    assert.equal(store.facetCount, before, 'nothing written');
+    assert.equal(await snapshot(), before, 'nothing written');
   });
 
   it('a refused response is byte-identical to "not found" (unknown route, missing key)', async () => {
@@ -448,7 +406,7 @@ describe('gateway: bad input', () => {
 
   it('malformed JSON, oversized bodies, wrong content types, poisoning: 4xx, nothing written', async () => {
     const h = await as('alice');
-    const before = store.facetCount;
+    const before = await snapshot();
     const cases: [RequestInit, number, string][] = [
       [{ body: '{"a": ', headers: { 'content-type': 'application/json' } }, 400, 'malformed_json'],
       [{ body: '', headers: { 'content-type': 'application/json' } }, 400, 'malformed_json'],
@@ -489,7 +447,7 @@ describe('gateway: bad input', () => {
       assert.deepEqual(Object.keys(errorOf(r.json)), ['code', 'message']);
       assert.ok(!r.text.includes('stack') && !r.text.includes('FST_'), r.text);
     }
-    assert.equal(store.facetCount, before, 'nothing written');
+    assert.equal(await snapshot(), before, 'nothing written');
     assert.equal((await call(`${url}/kv/bad`, { headers: h })).status, 404);
   });
 
