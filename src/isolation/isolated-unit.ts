@@ -53,6 +53,8 @@ export interface IsolatedUnit {
   readonly measurement: string;
   /** Why the unit ended (undefined while it runs). */
   readonly ended: EndReason | undefined;
+  /** Events delivered to the unit and not yet handled (tier 0: always 0; bounded in tiers 1, 2). */
+  readonly backlog: number;
   /** Resolves when every event delivered so far is handled and its publishes are made. */
   idle(): Promise<void>;
   /** Resolves when the unit's backlog is small enough to send it more (backpressure). */
@@ -263,6 +265,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
       get ended() {
         return stopped ? ('stopped' as const) : undefined;
       },
+      backlog: 0,
       idle: () => engine.idle(),
       ready: () => Promise.resolve(),
       stop: () => {
@@ -319,6 +322,9 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     measurement,
     get ended() {
       return remote.ended;
+    },
+    get backlog() {
+      return remote.backlog;
     },
     idle: async () => {
       await engine.idle();
