@@ -10,11 +10,7 @@ import { isolatedUnit, type IsolatedUnit, type IsolationLimits } from '../src/is
 import { settle } from './support/isolation.js';
 
 /** Publish n events on 'in' as a well-behaved source: await ready() when publish says so. */
-async function feed(
-  src: UnitContext,
-  n: number,
-  watch: () => void,
-): Promise<{ waits: number }> {
+async function feed(src: UnitContext, n: number, watch: () => void): Promise<{ waits: number }> {
   let waits = 0;
   for (let i = 0; i < n; i++) {
     watch();
@@ -104,7 +100,8 @@ for (const tier of [1, 2] as const) {
       const src = engine.unit({ name: 's' });
       src.publish('in', src.event().add('go', 1));
       await settle(engine, [u]);
-      for (let i = 0; i < 200 && u.ended === undefined; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && u.ended === undefined; i++)
+        await new Promise((r) => setTimeout(r, 25));
       assert.equal(u.ended, 'cpu');
       assert.ok(
         engine.audit

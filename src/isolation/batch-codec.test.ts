@@ -6,7 +6,9 @@ type Rec = [number | string, string[], unknown[], unknown];
 
 function read(b: unknown, outbound: boolean): Rec[] | false {
   const got: Rec[] = [];
-  const ok = readBatch(b, outbound, (h, names, values, labels) => got.push([h, names, values, labels]));
+  const ok = readBatch(b, outbound, (h, names, values, labels) =>
+    got.push([h, names, values, labels]),
+  );
   return ok && got;
 }
 
@@ -29,7 +31,12 @@ describe('batch codec', () => {
     const inb = w.finish();
     assert.equal(inb.n, 2);
     assert.deepEqual(read(inb, false), [
-      [3, ['n', 's', 't', 'f', 'z', 'o', 'n'], [1.5, 'text', true, false, null, obj, -0], undefined],
+      [
+        3,
+        ['n', 's', 't', 'f', 'z', 'o', 'n'],
+        [1.5, 'text', true, false, null, obj, -0],
+        undefined,
+      ],
       [0, [], [], undefined],
     ]);
     assert.equal(w.count, 0);
