@@ -9,7 +9,8 @@
  * the intrinsics are frozen; `Date.now()` and `Math.random()` throw, unless the deterministic
  * mode replaces them with a logical clock (events handled so far) and a seeded generator.
  */
-import type { GuestInit, InRecord, OutRecord, PartLabelRequest } from './protocol.js';
+import { RecordEvent, ViewEvent } from './guest-event.js';
+import type { GuestInit, PartLabelRequest } from './protocol.js';
 
 interface Ses {
   lockdown(options?: Record<string, string>): void;
@@ -39,6 +40,9 @@ export async function ensureLockdown(): Promise<Ses> {
       domainTaming: 'unsafe',
     });
   }
+  // Once per realm: the classes of what handlers receive are shared by every guest here.
+  g.harden(ViewEvent);
+  g.harden(RecordEvent);
   ses = g;
   return g;
 }
@@ -55,7 +59,14 @@ function seeded(seed: number): () => number {
   };
 }
 
-type Handler = (event: { readonly topic: string; readonly parts: object }) => void;
+type Handler = (event: ViewEvent | RecordEvent) => void;
+
+/** Receives each publish of a guest, in order, while its handler runs. */
+export type Emit = (
+  topic: string,
+  parts: Readonly<Record<string, unknown>>,
+  labels: Readonly<Record<string, PartLabelRequest>> | undefined,
+) => void;
 
 function isNames(x: unknown): x is readonly string[] {
   return Array.isArray(x) && x.every((s) => typeof s === 'string');
@@ -79,19 +90,14 @@ function checkLabels(labels: unknown): Record<string, PartLabelRequest> | undefi
 
 /**
  * One unit's code in its compartment. `emit` receives each publish, in order, while the
- * handler runs. `frozenValues`: the host has already deep-frozen every part value (tier 0:
- * the engine's parts), so only the records are frozen; otherwise the whole record is hardened.
+ * handler runs (the parts object as the code gave it: the receiver copies what it keeps).
  */
 export class Guest {
   readonly subscriptions: string[] = [];
   readonly #handlers: Handler[] = [];
-  readonly #ses: Ses;
-  readonly #frozenValues: boolean;
   #clock = 0;
 
-  constructor(s: Ses, init: GuestInit, emit: (out: OutRecord) => void, frozenValues: boolean) {
-    this.#ses = s;
-    this.#frozenValues = frozenValues;
+  constructor(s: Ses, init: GuestInit, emit: Emit) {
     let loading = true;
     const subs = this.subscriptions;
     const handlers = this.#handlers;
@@ -110,12 +116,7 @@ export class Guest {
           throw new TypeError('a topic is a non-empty string');
         if (typeof parts !== 'object' || parts === null || Array.isArray(parts))
           throw new TypeError('parts is an object of name → value');
-        const l = checkLabels(labels);
-        emit(
-          l === undefined
-            ? { t: topic, p: parts as Record<string, unknown> }
-            : { t: topic, p: parts as Record<string, unknown>, l },
-        );
+        emit(topic, parts as Record<string, unknown>, checkLabels(labels));
       },
     });
     const globals: Record<string, unknown> = { unit };
@@ -139,14 +140,16 @@ export class Guest {
     }
   }
 
-  /** Run the handler for one event; false if it threw (the error stays in the guest). */
-  deliver(rec: InRecord): boolean {
-    const h = this.#handlers[rec.s];
+  /**
+   * Run the handler of subscription `sub` for one event; false if it threw (the error stays in
+   * the guest). `event`'s values are deeply frozen already (see guest-event.ts).
+   */
+  deliver(sub: number, event: ViewEvent | RecordEvent): boolean {
+    const h = this.#handlers[sub];
     if (h === undefined) return true;
     this.#clock++;
-    const parts = this.#frozenValues ? Object.freeze(rec.p) : this.#ses.harden(rec.p);
     try {
-      h(Object.freeze({ topic: rec.t, parts }));
+      h(event);
       return true;
     } catch {
       return false;
