@@ -100,3 +100,33 @@ export async function readSse(
   }
   return { status: 200, items, ended };
 }
+
+/**
+ * One request written byte for byte on a raw socket (`Connection: close`), and the response
+ * exactly as it came off the wire, with the `Date` line removed (the only part allowed to
+ * differ between two responses that must be the same).
+ */
+export async function raw(
+  url: string,
+  request: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const { connect } = await import('node:net');
+  const lines = [`${request.method ?? 'GET'} ${request.path} HTTP/1.1`, `host: ${hostname}`];
+  for (const [k, v] of Object.entries(request.headers ?? {})) lines.push(`${k}: ${v}`);
+  if (request.body !== undefined) lines.push(`content-length: ${Buffer.byteLength(request.body)}`);
+  lines.push('connection: close', '', request.body ?? '');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect(Number(port), hostname, () => s.write(lines.join('\r\n')));
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', reject);
+    s.on('close', () => {
+      resolve(
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\r\ndate: [^\r]*/i, ''),
+      );
+    });
+  });
+}
