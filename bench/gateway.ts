@@ -164,8 +164,10 @@ export async function main(): Promise<void> {
       `${ROUNDS} rounds × ${SECONDS} s per server, alternating; ${machine()}\n`,
   );
   // Warm-up (JIT, connection pools), not counted.
-  checked(await load(job(L.url, WARMUP_SECONDS)), 'warm-up labels');
-  checked(await load(job(P.url, WARMUP_SECONDS)), 'warm-up plain');
+  const warm = {
+    L: checked(await load(job(L.url, WARMUP_SECONDS)), 'warm-up labels').requests,
+    P: checked(await load(job(P.url, WARMUP_SECONDS)), 'warm-up plain').requests,
+  };
   const lab: LoadResult[] = [];
   const pla: LoadResult[] = [];
   // Server-side CPU µs per request (this process: both servers, idle between runs).
@@ -192,7 +194,10 @@ export async function main(): Promise<void> {
   }
   if (only !== undefined && process.argv.includes('--only')) {
     const xs = only === 'labels' ? lab : pla;
-    process.stdout.write(`${only}: ${sig(median(xs.map((x) => x.rps)))} req/s\n`);
+    const total = xs.reduce((n, x) => n + x.requests, only === 'labels' ? warm.L : warm.P);
+    process.stdout.write(
+      `${only}: ${sig(median(xs.map((x) => x.rps)))} req/s; ${total} requests in all\n`,
+    );
     await L.close();
     await P.close();
     return;

@@ -59,19 +59,27 @@ interface Invocation {
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'cookie']);
 
 function toGatewayRequest(r: FastifyRequest): GatewayRequest {
+  // Plain loops rather than Object.entries: this runs on every request.
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r.headers)) {
-    if (v === undefined || CREDENTIAL_HEADERS.has(k)) continue;
+  const h = r.headers;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || !Object.hasOwn(h, k) || CREDENTIAL_HEADERS.has(k)) continue;
     headers[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   const q = (r.query ?? {}) as Record<string, string | string[]>;
   const query: Record<string, string | readonly string[]> = {};
-  for (const [k, v] of Object.entries(q)) query[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+  for (const k in q) {
+    if (!Object.hasOwn(q, k)) continue;
+    const v = q[k] as string | string[];
+    query[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+  }
   const params = { ...(r.params as Record<string, string> | undefined) };
-  const path = r.url.split('?', 1)[0] ?? '/';
+  const url = r.url;
+  const qm = url.indexOf('?');
   return Object.freeze({
     method: r.method,
-    path,
+    path: qm < 0 ? url : url.slice(0, qm),
     params: Object.freeze(params),
     query: Object.freeze(query),
     headers: Object.freeze(headers),

@@ -194,12 +194,14 @@ export async function invoke<S>(
     notFound: () => NOT_FOUND,
   });
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, host.timeoutMs, TIMED_OUT);
-  });
   try {
-    // `race` also handles a rejection of the handler that comes after the deadline.
-    const r: unknown = await Promise.race([(async () => handler(req, ctx))(), deadline]);
+    const r = await new Promise<unknown>((resolve, reject) => {
+      timer = setTimeout(resolve, host.timeoutMs, TIMED_OUT);
+      // A rejection after the deadline lands here too, and is ignored with the late result.
+      Promise.resolve(req)
+        .then((q) => handler(q, ctx))
+        .then(resolve, reject);
+    });
     if (r === TIMED_OUT) {
       auditLater(host.engine, {
         kind: 'unit-error',
