@@ -28,7 +28,7 @@ import { Authenticator } from '../src/gateway/authenticator.js';
 import { buildPrincipals } from '../src/gateway/principals.js';
 import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
 import { encodeValue } from '../src/store/json-value.js';
-import { hsToken, JWT_SECRET } from '../test/support/gateway-client.js';
+import { hsToken, JWT_SECRET, kvGet } from '../test/support/gateway-client.js';
 import type { LoadJob, LoadResult } from './gateway-load.js';
 import { machine, median, sig } from './stats.js';
 
@@ -73,14 +73,7 @@ async function labelled(engine: Engine, tags: ReturnType<typeof createTags>) {
         return { body: { previous } };
       },
     },
-    {
-      method: 'GET',
-      path: '/kv/:k',
-      handler: async (req, ctx) => {
-        const v = await ctx.store.get(req.params.k ?? '');
-        return v === undefined ? ctx.notFound() : { body: { value: v } };
-      },
-    },
+    kvGet,
     // Refused at the boundary: the response is declared above every principal's clearance.
     {
       method: 'GET',

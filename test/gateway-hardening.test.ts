@@ -11,8 +11,8 @@ import { Label } from '../src/labels.js';
 import { from } from '../src/pipeline/sources/from.js';
 import { fromTopic } from '../src/pipeline/sources/from-topic.js';
 import { createTags, Gateway, parseConfig, type Route } from '../src/gateway.js';
-import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
-import { call, hsToken, JWT_SECRET, raw, readSse } from './support/gateway-client.js';
+import { FacetedStore, type StoreView } from '../src/store.js';
+import { call, hsToken, JWT_SECRET, raw, readSse, kvRoutes } from './support/gateway-client.js';
 
 const engine = new Engine();
 const tags = createTags(engine, ['alice', 'bob']);
@@ -26,22 +26,7 @@ const spin = { writes: 0, refusedAt: 0, refusal: '', publishRefused: '' };
 let store: FacetedStore;
 
 const routes: Route<StoreView>[] = [
-  {
-    method: 'PUT',
-    path: '/kv/:k',
-    handler: async (req, ctx) => {
-      await ctx.store.put(req.params.k ?? '', req.body as JsonValue);
-      return { status: 204 };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/kv/:k',
-    handler: async (req, ctx) => {
-      const v = await ctx.store.get(req.params.k ?? '');
-      return v === undefined ? ctx.notFound() : { body: { value: v } };
-    },
-  },
+  ...kvRoutes,
   // Reads the key, then declares its response secret to bob.
   {
     method: 'GET',

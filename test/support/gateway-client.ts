@@ -1,5 +1,7 @@
 /** Small HTTP helpers for the gateway tests (node's fetch against a real server). */
 import { SignJWT } from 'jose';
+import type { Route } from '../../src/gateway.js';
+import type { JsonValue, StoreView } from '../../src/store.js';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -130,3 +132,26 @@ export async function raw(
     });
   });
 }
+
+/** `GET /kv/:k` (the value, or "not found") through the store view at the invocation label. */
+export const kvGet: Route<StoreView> = {
+  method: 'GET',
+  path: '/kv/:k',
+  handler: async (req, ctx) => {
+    const v = await ctx.store.get(req.params.k ?? '');
+    return v === undefined ? ctx.notFound() : { body: { value: v } };
+  },
+};
+
+/** `PUT /kv/:k` (the JSON body) and `GET /kv/:k`, at the invocation label. */
+export const kvRoutes: readonly Route<StoreView>[] = [
+  {
+    method: 'PUT',
+    path: '/kv/:k',
+    handler: async (req, ctx) => {
+      await ctx.store.put(req.params.k ?? '', req.body as JsonValue);
+      return { status: 204 };
+    },
+  },
+  kvGet,
+];
