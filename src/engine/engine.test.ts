@@ -421,3 +421,87 @@ describe('Engine: lifecycle and audit', () => {
     assert.ok(!text.includes('TOP-SECRET-VALUE'));
   });
 });
+
+describe('Engine: publish fast path (topic cache, checks at seal)', () => {
+  it('checks topic, then event, even after the unit has cached a topic', () => {
+    const { engine } = setup();
+    const got: unknown[] = [];
+    engine.unit({ name: 'r' }, (ctx) => ctx.subscribe('t', (ev) => got.push(ev.get('x'))));
+    const u = engine.unit({ name: 'u' });
+    u.publish('t', u.event().add('x', 1)); // caches 't'
+    for (const t of ['', 5, null, undefined, {}]) {
+      assert.throws(() => u.publish(t as string, {} as never), /a topic is a non-empty string/);
+    }
+    const proxy = new Proxy(u.event(), {
+      get: () => assert.fail('no trap may run'),
+      has: () => assert.fail('no trap may run'),
+      getPrototypeOf: () => assert.fail('no trap may run'),
+    });
+    for (const fake of [{}, null, 5, proxy]) {
+      assert.throws(() => u.publish('t', fake as never), /publish takes an event from ctx.event/);
+    }
+    assert.deepEqual(got, [1]);
+  });
+
+  it('a publish refused for its topic leaves the event open: it can be published after', () => {
+    const { engine } = setup();
+    const got: unknown[] = [];
+    engine.unit({ name: 'r' }, (ctx) => ctx.subscribe('t', (ev) => got.push(ev.get('x'))));
+    const u = engine.unit({ name: 'u' });
+    u.publish('t', u.event().add('x', 1));
+    const e = u.event().add('x', 2);
+    assert.throws(() => u.publish('', e), /a topic is a non-empty string/);
+    u.publish('t', e.add('y', 3));
+    assert.deepEqual(got, [1, 2]);
+  });
+
+  it('a closed unit is told about a bad topic first, then that it is closed', () => {
+    const { engine } = setup();
+    const u = engine.unit({ name: 'u' });
+    u.publish('t', u.event());
+    u.close();
+    assert.throws(() => u.publish('', u.event()), /a topic is a non-empty string/);
+    assert.throws(() => u.publish('t', u.event()), /this unit is closed/);
+  });
+
+  it('switching topics delivers each event to its own topic’s subscribers only', () => {
+    const { engine } = setup();
+    const got: string[] = [];
+    for (const t of ['a', 'b']) {
+      engine.unit({ name: `r-${t}` }, (ctx) =>
+        ctx.subscribe(t, (ev) => got.push(`${t}${String(ev.get('i'))}`)),
+      );
+    }
+    const u = engine.unit({ name: 'u' });
+    for (let i = 0; i < 4; i++) u.publish(i % 2 === 0 ? 'a' : 'b', u.event().add('i', i));
+    u.publish('nobody', u.event().add('i', 9));
+    u.publish('a', u.event().add('i', 4));
+    assert.deepEqual(got, ['a0', 'b1', 'a2', 'b3', 'a4']);
+  });
+
+  it('after a handler throws, the unit is not left busy: the next event is delivered at once', () => {
+    const { engine } = setup();
+    const got: number[] = [];
+    let errors = 0;
+    engine.unit(
+      {
+        name: 'r',
+        onError: () => {
+          errors++;
+        },
+      },
+      (ctx) =>
+        ctx.subscribe('t', (ev) => {
+          got.push(ev.get('i') as number);
+          if (ev.get('i') === 0) throw new Error('boom');
+        }),
+    );
+    const u = engine.unit({ name: 'u' });
+    u.publish('t', u.event().add('i', 0));
+    u.publish('t', u.event().add('i', 1));
+    // No flush: both were delivered synchronously, so nothing was queued behind a stuck unit.
+    assert.deepEqual(got, [0, 1]);
+    assert.equal(errors, 1);
+    assert.equal(engine.stats().queued, 0);
+  });
+});

@@ -71,7 +71,8 @@ export class Event {
     sealedTopic = (e) => e.#topic;
     isEvent = (x): x is Event => typeof x === 'object' && x !== null && #first in x;
     seal = (e, owner, presence, topic) => {
-      if (owner !== e.#owner || e.#presence !== undefined) return false;
+      // The brand check first: publish hands over whatever the unit passed.
+      if (!isEvent(e) || owner !== e.#owner || e.#presence !== undefined) return false;
       e.#presence = presence;
       e.#topic = topic;
       const first = e.#first;
@@ -116,7 +117,7 @@ function joinLabels(parts: readonly LabelledPart[]): Label {
   return top;
 }
 
-/** Trusted: seal an open event of `owner`'s; false if already sealed or someone else's. */
+/** Trusted: seal an open event of `owner`'s; false if not an event, already sealed or someone else's. */
 export function sealEventTCB(e: Event, owner: PartWriter, presence: Label, topic: string): boolean {
   return seal(e, owner, presence, topic);
 }

@@ -6,6 +6,7 @@ import {
   PrivilegeSet,
   canChangeLabel,
   canWrite,
+  writeOwnPart,
   writePart,
   type LabelledPart,
   type PrivilegeKind,
@@ -23,14 +24,20 @@ import {
 } from './event.js';
 import type { Sink } from './sink.js';
 
+/** No topic cached yet (no string a unit passes can equal it). */
+const NO_TOPIC: unique symbol = Symbol('no topic');
+
 const KINDS: readonly unknown[] = ['plus', 'minus', 'plus-auth', 'minus-auth'];
 
-/** Out of line (rare): keeps publish small enough for V8 to inline into handlers. */
-function badPublish(topic: unknown): never {
+/**
+ * The arguments of publish, checked in order: a topic (a non-empty string), then an event from
+ * `ctx.event()`. Off the hot path: the engine calls it only when something is wrong or new.
+ */
+export function checkPublish(topic: unknown, event: unknown): void {
   if (typeof topic !== 'string' || topic.length === 0) {
     throw new MalformedInputError('a topic is a non-empty string');
   }
-  throw new MalformedInputError('publish takes an event from ctx.event()');
+  if (!isEventTCB(event)) throw new MalformedInputError('publish takes an event from ctx.event()');
 }
 
 /** A unit's handler for one delivered event. */
@@ -61,8 +68,9 @@ export class UnitState implements PartWriter {
   closed = false;
   /** Handler frames of this unit on the stack (a busy unit is never re-entered: it gets queued). */
   busy = 0;
-  /** The topic this unit last published on, and its subscriptions (the engine's cache). */
-  topic = '';
+  /** The topic this unit last published on, and its subscriptions (the engine's cache). A
+   * checked, non-empty string once set: a hit means the topic needs no check. */
+  topic: string | typeof NO_TOPIC = NO_TOPIC;
   topicRecord: TopicRecord | undefined = undefined;
 
   constructor(
@@ -75,7 +83,9 @@ export class UnitState implements PartWriter {
   ) {}
 
   writePart(name: string, value: unknown, label: Label | undefined): LabelledPart {
-    const to = label ?? this.label;
+    // At the unit's own label (the common case) the write rule holds by reflexivity, checks or not.
+    if (label === undefined) return writeOwnPart(this.label, name, value);
+    const to = label;
     try {
       return writePart(this.checks ? this.label : to, this.privileges, name, to, value);
     } catch (e) {
@@ -201,11 +211,12 @@ export class UnitContext {
    * handler (the queue length there would depend on other units' secret work).
    */
   publish(topic: string, event: Event, options?: PublishOptions): boolean {
-    if (typeof topic !== 'string' || topic.length === 0 || !isEventTCB(event)) {
-      badPublish(topic);
-    }
     const u = this.#u;
-    const requested = options?.presence;
+    // The common call: at the unit's own label. The engine checks topic and event on this path
+    // (a topic once on the unit's cache miss, the event as it seals it), in the order below.
+    if (options === undefined) return this.#engine.publish(u, topic, event, u.label);
+    checkPublish(topic, event);
+    const requested = options.presence;
     const presence = requested === undefined ? u.label : u.presence(requested, 'publish');
     return this.#engine.publish(u, topic, event, presence);
   }

@@ -15,6 +15,7 @@ export {
   partLabelTCB,
   partNameTCB,
   readPartTCB,
+  writeOwnPart,
   writePart,
   type PartValue,
 } from './part.js';

@@ -5,7 +5,14 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { FlowViolationError, MalformedInputError } from './errors.js';
 import { Label } from './label.js';
-import { LabelledPart, partLabelTCB, partNameTCB, readPartTCB, writePart } from './part.js';
+import {
+  LabelledPart,
+  partLabelTCB,
+  partNameTCB,
+  readPartTCB,
+  writeOwnPart,
+  writePart,
+} from './part.js';
 import { PrivilegeSet, createTagTCB, type Privilege } from './privilege.js';
 import type { Tag } from './tag.js';
 
@@ -448,5 +455,41 @@ describe('writePart: arrays', () => {
       () => writePart(Label.public, PrivilegeSet.empty, 'a', Label.public, holes),
       MalformedInputError,
     );
+  });
+});
+
+describe('writeOwnPart', () => {
+  it('makes the part writePart makes at the writer’s own label, for any label', () => {
+    fc.assert(
+      fc.property(arbLabel, fc.jsonValue(), (l, v) => {
+        const own = writeOwnPart(l, 'v', v);
+        const checked = writePart(l, none, 'v', l, v);
+        assert.equal(partLabelTCB(own), l);
+        assert.equal(partNameTCB(own), 'v');
+        assert.deepEqual(readPartTCB(own, l), readPartTCB(checked, l));
+        assert.ok(isDeeplyFrozen(readPartTCB(own, l)));
+      }),
+    );
+  });
+
+  it('copies object values (the writer keeps no mutable alias) and reads as absent below its label', () => {
+    const A = Label.secrecy(a);
+    const value = { n: [1, 2] };
+    const p = writeOwnPart(A, 'obj', value);
+    value.n.push(3);
+    assert.deepEqual(readPartTCB(p, A), { n: [1, 2] });
+    assert.equal(readPartTCB(p, pub), undefined);
+  });
+
+  it('refuses bad names and values with the same errors as writePart, never quoting the value', () => {
+    for (const name of ['', 'nl\n', 5]) {
+      assert.throws(() => writeOwnPart(pub, name as string, 1), MalformedInputError);
+    }
+    for (const v of [() => SECRET, Symbol(SECRET), undefined, new Map([[SECRET, 1]])]) {
+      assert.throws(
+        () => writeOwnPart(pub, 'field', v),
+        (e: unknown) => e instanceof MalformedInputError && !e.message.includes(SECRET),
+      );
+    }
   });
 });

@@ -177,12 +177,25 @@ export function writePart(
   if (!Label.isLabel(label) || (label !== writer && !canWrite(writer, p, label))) {
     refuseWrite(writer, name, label);
   }
-  const v =
-    typeof value === 'object' ||
+  return new LabelledPart(MINT_KEY, name, label, plain(name, value));
+}
+
+/**
+ * A part at the writer's own label `writer` (a genuine label the caller holds, such as a unit's
+ * current label): L ⊑ L, so the write rule always allows it and there is nothing to check but
+ * the name and the value. The common case of `writePart`, without its label questions.
+ */
+export function writeOwnPart(writer: Label, name: string, value: unknown): LabelledPart {
+  if (name !== lastName) checkName(name);
+  return new LabelledPart(MINT_KEY, name, writer, plain(name, value));
+}
+
+/** A primitive as it is; anything else deeply copied and frozen (or refused). */
+function plain(name: string, value: unknown): PartValue {
+  return typeof value === 'object' ||
     typeof value === 'function' ||
     typeof value === 'symbol' ||
     value === undefined
-      ? snapshot(name, value, 0, undefined)
-      : (value as PartValue);
-  return new LabelledPart(MINT_KEY, name, label, v);
+    ? snapshot(name, value, 0, undefined)
+    : (value as PartValue);
 }
