@@ -18,7 +18,7 @@ describe('SQLite backend: schema', () => {
       assert.equal(await again.at(Label.public).get('k'), 1);
       await again.close();
       const db = new Database(join(dir, 'nested', 'data', 'sluice-store.sqlite'));
-      assert.deepEqual(db.prepare('SELECT version FROM sluice_schema').all(), [{ version: 1 }]);
+      assert.deepEqual(db.prepare('SELECT version FROM sluice_schema').all(), [{ version: 2 }]);
       db.prepare('UPDATE sluice_schema SET version = 99').run();
       db.close();
       await assert.rejects(FacetedStore.sqlite({ dataDir: join(dir, 'nested', 'data') }), {
