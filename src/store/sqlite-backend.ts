@@ -104,9 +104,18 @@ export class SqliteBackend implements StoreBackend {
       groups.forEach((g, i) => this.#writeTx(g.writer, ids[i] as number, g.ops));
     });
     this.#q = {
-      facets: db.prepare<[string], FacetRow>(
-        'SELECT key, label_id, seq, value FROM sluice_facets WHERE key = ?',
-      ),
+      // A get's candidates, newest first, as [label_id, value] arrays (no row objects).
+      newest: db
+        .prepare<[string], [number, string | null]>(
+          'SELECT label_id, value FROM sluice_facets WHERE key = ? ORDER BY seq DESC',
+        )
+        .raw(true),
+      // A write needs the key's labels and sequence, never the values (not copied into JS).
+      labelsOf: db
+        .prepare<[string], [number, number]>(
+          'SELECT label_id, seq FROM sluice_facets WHERE key = ?',
+        )
+        .raw(true),
       from: db.prepare<[string, string], FacetRow>(
         'SELECT key, label_id, seq, value FROM sluice_facets WHERE key > ? AND key >= ? ORDER BY key',
       ),
@@ -170,11 +179,10 @@ export class SqliteBackend implements StoreBackend {
 
   /** The newest facet of `key` visible to `reader` (a tombstone reads as absent). */
   #current(reader: Label, key: string): JsonValue | undefined {
-    let best: FacetRow | undefined;
-    for (const r of this.#q.facets.all(key)) {
-      if ((best === undefined || r.seq > best.seq) && this.#sees(reader, r.label_id)) best = r;
+    for (const [id, value] of this.#q.newest.all(key)) {
+      if (this.#sees(reader, id)) return value === null ? undefined : decodeValue(value);
     }
-    return best?.value == null ? undefined : decodeValue(best.value);
+    return undefined;
   }
 
   get(reader: Label, key: string): Promise<JsonValue | undefined> {
@@ -203,12 +211,10 @@ export class SqliteBackend implements StoreBackend {
     const w = labelIds(writer);
     for (const op of ops) {
       let seq = 0;
-      for (const r of this.#q.facets.all(op.key)) {
-        seq = Math.max(seq, r.seq);
+      for (const [id, s] of this.#q.labelsOf.all(op.key)) {
+        seq = Math.max(seq, s);
         // Remove facets at labels ⊒ writer (the writer's own is replaced by the upsert).
-        if (r.label_id !== wid && idsFlowTo(w, this.#stored(r.label_id))) {
-          this.#q.del.run(op.key, r.label_id);
-        }
+        if (id !== wid && idsFlowTo(w, this.#stored(id))) this.#q.del.run(op.key, id);
       }
       this.#q.upsert.run(op.key, wid, seq + 1, op.value === null ? null : op.value.json);
     }
