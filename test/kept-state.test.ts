@@ -238,25 +238,52 @@ describe('kept state: resumes on PostgreSQL and in memory', () => {
   }
 });
 
+/** Sums per key, kept in `store`; a negative value fails that key's instance. */
+async function failingSums(store: FacetedStore, name: string, recs: readonly Rec[], every: number) {
+  const p = new Pipeline({ name, state: { store, every } });
+  const RAW = Label.secrecy(p.tag('bts').tag);
+  const keys = p.family('key');
+  const out: Record<string, number> = {};
+  p.output(
+    from(recs, { label: RAW }).pipe(
+      keyBy((r: Rec) => r.k, keys, { element: (r: Rec) => r.v }),
+      reduce((a: number, v: number) => {
+        if (v < 0) throw new Error('negative');
+        return a + v;
+      }, 0),
+    ),
+    toCallback((n: number, info) => (out[String(info.key)] = n), { label: RAW, perKey: keys }),
+  );
+  const r = await p.run();
+  return { out, resumed: r.resumed, RAW, keys };
+}
+
+describe('kept state: a key whose instance failed stays failed after a restart', () => {
+  const sums = (store: FacetedStore, recs: readonly Rec[]) => failingSums(store, 'dead', recs, 2);
+
+  it('a run over more input resumes past the first and gives the uninterrupted results', async () => {
+    const first: Rec[] = [
+      { k: 'x', v: 1 },
+      { k: 'y', v: 2 },
+      { k: 'x', v: -1 },
+      { k: 'y', v: 3 },
+    ];
+    const more: Rec[] = [...first, { k: 'x', v: 5 }, { k: 'y', v: 4 }, { k: 'z', v: 6 }];
+    const whole = await sums(FacetedStore.memory(), more);
+    assert.deepEqual(whole.out, { y: 9, z: 6 });
+    const store = FacetedStore.memory();
+    await sums(store, first);
+    const resumed = await sums(store, more);
+    assert.deepEqual(Object.values(resumed.resumed ?? {}), [4]);
+    assert.deepEqual(resumed.out, whole.out);
+  });
+});
+
 describe("kept state: a key's secret inputs never change what others see", () => {
-  /** A keyed sum whose accumulator throws on a negative value (that key's instance dies). */
+  /** What the public and key b see of the store after a run. */
   async function views(recs: readonly Rec[], every: number) {
     const store = FacetedStore.memory();
-    const p = new Pipeline({ name: 'prop', state: { store, every } });
-    const bts = p.tag('bts');
-    const keys = p.family('key');
-    const RAW = Label.secrecy(bts.tag);
-    p.output(
-      from(recs, { label: RAW }).pipe(
-        keyBy((r: Rec) => r.k, keys, { element: (r: Rec) => r.v }),
-        reduce((a: number, v: number) => {
-          if (v < 0) throw new Error('negative');
-          return a + v;
-        }, 0),
-      ),
-      toCallback(() => undefined, { label: RAW, perKey: keys }),
-    );
-    await p.run();
+    const { RAW, keys } = await failingSums(store, 'prop', recs, every);
     const seen = {
       public: await everything(store.at(Label.public)),
       b: await everything(store.at(RAW.join(keys.label('b')))),
