@@ -353,6 +353,7 @@ export class Pipeline {
       rt.stop();
       await sources;
       await rt.settled();
+      await rt.state?.flushed();
       const kept = rt.state?.error;
       if (kept !== undefined) throw kept.error;
       return {

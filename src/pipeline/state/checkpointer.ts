@@ -170,9 +170,12 @@ export class Checkpointer {
     }
     this.#since = 0;
     this.#pending++;
-    const p = this.#tail.then(() => this.#commit(writes));
-    this.#tail = p;
-    this.#rt.closing(p);
+    this.#tail = this.#tail.then(() => this.#commit(writes));
+  }
+
+  /** Resolves when every checkpoint taken so far is committed (or has failed the run). */
+  flushed(): Promise<void> {
+    return this.#tail;
   }
 
   /** Commits run one after another, in the order their snapshots were taken. */
