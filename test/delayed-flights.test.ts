@@ -9,6 +9,7 @@ import { runDelayedFlights } from '../src/demo/flights/delayed-flights.js';
 import { generateAsaFile } from '../src/demo/flights/generate-asa.js';
 import { referenceDelayedFlights } from '../src/demo/flights/reference.js';
 import { writeVegaFlightsCsv } from '../src/demo/flights/vega-flights.js';
+import { FacetedStore } from '../src/store.js';
 
 const run = promisify(execFile);
 const CLI = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -66,6 +67,22 @@ describe('DELAYEDFLIGHTS pipeline', () => {
     assert.equal(got.rows, n);
   });
 
+  it('keeps its per-carrier state in a store: run again, it resumes past every flight', async () => {
+    const f = join(dir, 'kept.csv');
+    await generateAsaFile(f, { rows: 20_000, seed: 3 });
+    const store = await FacetedStore.sqlite({ dataDir: join(dir, 'kept') });
+    try {
+      const first = await runDelayedFlights({ input: f, k: 50, state: { store, every: 997 } });
+      assert.equal(first.resumed, 0);
+      const again = await runDelayedFlights({ input: f, k: 50, state: { store, every: 997 } });
+      assert.ok(again.resumed > 10_000, 'every flight was counted before');
+      assert.deepEqual(again.reports, first.reports);
+      assert.deepEqual(again.leaderboard, first.leaderboard);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reports a missing file or a file that is not ASA CSV as an error', async () => {
     await assert.rejects(runDelayedFlights({ input: join(dir, 'nope.csv'), k: 1 }), /nope\.csv/);
     const empty = join(dir, 'empty.csv');
@@ -87,6 +104,29 @@ describe('sluice CLI: demo flights, check, run', () => {
     assert.ok(j.leaderboard.length > 0);
     assert.ok(j.leaderboard.every((r) => r.delayed >= 20));
     assert.doesNotMatch(stdout, /sum/);
+  });
+
+  it('demo flights --data-dir keeps the state; --resume continues it to the same public view', async () => {
+    const data = join(dir, 'state');
+    const args = [CLI, 'demo', 'flights', '--rows', '20000', '--json', '--data-dir', data];
+    const first = await run('node', args);
+    const again = await run('node', [...args, '--resume']);
+    assert.deepEqual(JSON.parse(again.stdout), JSON.parse(first.stdout));
+    const shown = await run('node', [
+      CLI,
+      'demo',
+      'flights',
+      '--rows',
+      '20000',
+      '--data-dir',
+      data,
+      '--resume',
+    ]);
+    assert.match(shown.stdout, /Resumed from the kept state: \d+ flights were already counted/);
+    await assert.rejects(
+      run('node', [CLI, 'demo', 'flights', '--resume']),
+      (e: { stderr: string }) => /--resume needs --data-dir/.test(e.stderr),
+    );
   });
 
   it('demo flights with a missing input fails with a clear message and no stack', async () => {

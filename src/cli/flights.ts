@@ -6,6 +6,8 @@ import { runDelayedFlights, type DelayedFlightsReport } from '../demo/flights/de
 import { generateAsaFile } from '../demo/flights/generate-asa.js';
 import { writeVegaFlightsCsv } from '../demo/flights/vega-flights.js';
 import { CsvInputError } from '../demo/flights/csv-input-error.js';
+import { ConfigError } from '../errors.js';
+import { FacetedStore } from '../store/faceted-store.js';
 import { progressBar } from './progress.js';
 
 export interface FlightsCommand {
@@ -14,6 +16,26 @@ export interface FlightsCommand {
   readonly seed: number;
   readonly k: number;
   readonly json?: boolean;
+  /** Keep the per-carrier state in a SQLite store here (checkpointed every 100k flights). */
+  readonly dataDir?: string;
+  /** Continue from the state in dataDir (else it starts afresh). */
+  readonly resume?: boolean;
+}
+
+const STATE_FILE = 'delayedflights-state.sqlite';
+
+/** The store for --data-dir: emptied first unless --resume. */
+async function stateStore(o: FlightsCommand): Promise<FacetedStore | undefined> {
+  if (o.dataDir === undefined) {
+    if (o.resume === true) throw new ConfigError('--resume needs --data-dir');
+    return undefined;
+  }
+  if (o.resume !== true) {
+    for (const f of [STATE_FILE, `${STATE_FILE}-wal`, `${STATE_FILE}-shm`]) {
+      await rm(join(o.dataDir, f), { force: true });
+    }
+  }
+  return FacetedStore.sqlite({ dataDir: o.dataDir, file: STATE_FILE });
 }
 
 /** `sluice demo flights`: DELAYEDFLIGHTS on a file, on generated rows, or on real BTS data. */
@@ -21,6 +43,7 @@ export async function flightsCommand(o: FlightsCommand): Promise<void> {
   let dir: string | undefined;
   let input = o.input;
   let dataset = input ?? '';
+  const store = await stateStore(o);
   try {
     if (input === undefined) {
       dir = await mkdtemp(join(tmpdir(), 'sluice-flights-'));
@@ -52,6 +75,7 @@ export async function flightsCommand(o: FlightsCommand): Promise<void> {
         onProgress: (s) => {
           bar.update(s.bytesRead, s.totalBytes);
         },
+        ...(store === undefined ? {} : { state: { store, every: 100_000 } }),
       });
     } finally {
       bar.stop();
@@ -68,6 +92,7 @@ export async function flightsCommand(o: FlightsCommand): Promise<void> {
       );
     } else printFlights(report, dataset);
   } finally {
+    await store?.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }
 }
@@ -78,6 +103,11 @@ function printFlights(r: DelayedFlightsReport, dataset: string): void {
   console.log(
     `${String(r.rows)} rows (${String(r.skipped)} skipped: ArrDelay NA or unparsable; ${String(r.malformed)} malformed) in ${secs.toFixed(2)} s, ${(r.rows / secs / 1e6).toFixed(2)} M rows/s\n`,
   );
+  if (r.resumed > 0) {
+    console.log(
+      `Resumed from the kept state: ${String(r.resumed)} flights were already counted before the restart.\n`,
+    );
+  }
   console.log(
     `Public leaderboard (declassified: only carriers with ≥ ${String(r.k)} delayed flights):`,
   );

@@ -55,6 +55,8 @@ demo
   .option('--seed <n>', 'random seed for --rows', intArg(0), 2008)
   .option('--k <n>', 'release only carriers with at least k delayed flights', intArg(1), 20)
   .option('--json', 'print one JSON object (the public, declassified view)')
+  .option('--data-dir <dir>', 'keep the per-carrier state in a SQLite store here (checkpoints)')
+  .option('--resume', 'continue from the state kept in --data-dir (else start afresh)')
   .action(async (o: FlightsCommand) => {
     if (o.input !== undefined && o.rows !== undefined) {
       throw new InvalidArgumentError('give --input or --rows, not both');

@@ -5,6 +5,7 @@ import {
   MalformedInputError,
   PrivilegeSet,
   createTagTCB,
+  deriveTagWithPrivilegesTCB,
   partLabelTCB,
   partNameTCB,
   readPartTCB,
@@ -45,6 +46,17 @@ export interface UnitSpec {
   readonly privileges?: Iterable<Privilege>;
   /** Called with errors the unit's handlers or filters throw (runs as the unit). */
   readonly onError?: (error: unknown) => void;
+}
+
+function grantOf(made: { tag: Tag; privileges: readonly Privilege[] }): TagGrant {
+  const { tag, privileges } = made;
+  const [plus, minus, plusAuth, minusAuth] = privileges as [
+    Privilege,
+    Privilege,
+    Privilege,
+    Privilege,
+  ];
+  return Object.freeze({ tag, plus, minus, plusAuth, minusAuth, all: privileges });
 }
 
 /** A tag created by the host, with the creator's four privileges. */
@@ -142,14 +154,23 @@ export class Engine {
 
   /** Create a tag as the host (configuration); the host receives its four privileges. */
   createTag(name: string): TagGrant {
-    const { tag, privileges } = this.#createTag(name, 'host');
-    const [plus, minus, plusAuth, minusAuth] = privileges as [
-      Privilege,
-      Privilege,
-      Privilege,
-      Privilege,
-    ];
-    return Object.freeze({ tag, plus, minus, plusAuth, minusAuth, all: privileges });
+    return grantOf(this.#createTag(name, 'host'));
+  }
+
+  /**
+   * The tag derived from `seed` for `context` (the same in every process: HMAC of the context
+   * under the seed), as the host; the holder of the seed receives its four privileges. This is
+   * how a pipeline that keeps state in a store gets the same tags, hence the same labels, after
+   * a restart: the seed is the authority, so keep it as secret as the data it labels.
+   */
+  deriveTag(seed: Uint8Array, context: string, name: string): TagGrant {
+    const made = deriveTagWithPrivilegesTCB(seed, context, name);
+    this.audit.record({
+      kind: 'tag-created',
+      unit: 'host',
+      op: `derive tag ${made.tag.toString()}`,
+    });
+    return grantOf(made);
   }
 
   #createTag(name: string, by: string): { tag: Tag; privileges: readonly Privilege[] } {

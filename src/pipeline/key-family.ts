@@ -19,13 +19,29 @@ export class KeyFamily {
   readonly name: string;
   readonly #engine: Engine;
   readonly #grants = new Map<string | number, TagGrant>();
+  readonly #derive: { readonly seed: Uint8Array; readonly context: string } | undefined;
 
-  constructor(engine: Engine, name: string) {
+  /**
+   * With `derive`, each key's tag is derived from the seed (`Engine.deriveTag`) for the context
+   * and the key, so it is the same tag in every process: what `Pipeline({ state })` does, so
+   * that each key's kept state is found at its label again after a restart.
+   */
+  constructor(
+    engine: Engine,
+    name: string,
+    derive?: { readonly seed: Uint8Array; readonly context: string },
+  ) {
     if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
       throw new ConfigError('a key family name is 1-64 letters, digits, _, . or -');
     }
     this.name = name;
     this.#engine = engine;
+    this.#derive = derive;
+  }
+
+  /** Are this family's tags the same in every process (derived from a seed)? */
+  get derived(): boolean {
+    return this.#derive !== undefined;
   }
 
   /** True for genuine families only (an object made from the prototype, or a proxy, fails). */
@@ -41,7 +57,15 @@ export class KeyFamily {
     if (g === undefined) {
       // A tag name is display only: a key with spaces or symbols (or too long) must not fail.
       const shown = String(key).replace(NOT_IN_TAG_NAME, '_').slice(0, 63);
-      g = this.#engine.createTag(`${this.name}:${shown}`);
+      const d = this.#derive;
+      g =
+        d === undefined
+          ? this.#engine.createTag(`${this.name}:${shown}`)
+          : this.#engine.deriveTag(
+              d.seed,
+              `${d.context}/${typeof key === 'number' ? 'n' : 's'}:${String(key)}`,
+              `${this.name}:${shown}`,
+            );
       this.#grants.set(key, g);
     }
     return g;

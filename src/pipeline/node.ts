@@ -54,6 +54,9 @@ export interface NodeInit {
   /** Ports: one receiver per input, in order. Absent for sources. */
   readonly make?: (ctx: InstanceContext) => readonly Receiver[];
   readonly start?: SourceStart;
+  /** A source that emits the same events in the same order when run again (a file, an
+   * array), so a restarted pipeline can skip those it had processed. */
+  readonly resumable?: boolean;
   /** Sinks: the clearance (what may reach them), with key families for per-key sinks. */
   readonly clearance?: LabelBound;
   /** Topics this node publishes to or subscribes from, to find cycles through the engine. */
@@ -85,6 +88,7 @@ export class Node {
   readonly effect: Effect;
   readonly make: ((ctx: InstanceContext) => readonly Receiver[]) | undefined;
   readonly start: SourceStart | undefined;
+  readonly resumable: boolean;
   readonly clearance: LabelBound | undefined;
   readonly publishes: string | undefined;
   readonly subscribes: string | undefined;
@@ -106,6 +110,7 @@ export class Node {
     this.effect = frozenEffect(init.effect ?? { kind: 'plain' });
     this.make = init.make;
     this.start = init.start;
+    this.resumable = init.resumable === true;
     this.clearance = init.clearance;
     this.publishes = init.publishes;
     this.subscribes = init.subscribes;

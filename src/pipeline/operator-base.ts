@@ -2,6 +2,7 @@ import type { Label } from '../labels.js';
 import type { InstanceContext, Node } from './node.js';
 import { NO_KEY, type Key, type Receiver } from './receiver.js';
 import type { Runtime } from './runtime.js';
+import type { KeptOps, StateSlot } from './state/checkpointer.js';
 
 /**
  * The labels of a node's instances: one fixed label outside keyed sections; in a keyed section
@@ -121,6 +122,14 @@ export abstract class OperatorBase implements Receiver {
     this.keyed = ctx.bound.families.length > 0;
     this.labels = new KeyLabels(ctx);
     this.gate = new Gate(ctx, this.labels);
+  }
+
+  /**
+   * With `Pipeline({ state })`: register this instance's state to be kept in the store, each
+   * key's at that key's instance label (undefined otherwise: call `touch` with `?.`).
+   */
+  protected keep(ops: KeptOps): StateSlot | undefined {
+    return this.rt.state?.register(this.node, this.label, (k) => this.labels.of(k), ops);
   }
 
   /** `this.gate.admit(l, key)`. */

@@ -8,8 +8,10 @@ import type { Key, Receiver } from './receiver.js';
 import { Runtime, type OperatorFailure, type SourceStats } from './runtime.js';
 import type { SinkDef } from './sink.js';
 import { Stream } from './stream.js';
-import type { Label } from '../labels.js';
+import type { Label, Tag } from '../labels.js';
 import { immutable } from './immutable.js';
+import { Checkpointer } from './state/checkpointer.js';
+import type { StateOptions, StateStore } from './state/state-store.js';
 
 export interface PipelineOptions {
   readonly name?: string;
@@ -17,6 +19,43 @@ export interface PipelineOptions {
   readonly engine?: Engine;
   /** The runtime monitor (default true). `false` exists only to measure its cost; audited. */
   readonly checks?: boolean;
+  /**
+   * Keep keyed operator state (reduce, scan, windowCount) and source positions in a faceted
+   * store, so a restarted process resumes where the last checkpoint left off (see README,
+   * "Keeping state"). Tags from `p.tag()` and `p.family()` are then derived from the store's
+   * seed: the same in every process.
+   */
+  readonly state?: StateOptions;
+}
+
+/** Operators that hold no state a restart would lose. */
+const STATELESS = new Set(['map', 'filter', 'tap', 'keyBy', 'merge', 'declassify', 'endorse']);
+/** Operators whose state the checkpointer keeps. */
+const KEPT = new Set(['reduce', 'scan', 'windowCount']);
+
+function stateOptions(
+  s: Partial<StateOptions>,
+  name: string,
+): { store: StateStore; every: number } {
+  const st = s.store as Partial<StateStore> | undefined;
+  if (
+    typeof st !== 'object' ||
+    typeof st.at !== 'function' ||
+    typeof st.commit !== 'function' ||
+    typeof st.tagSeed !== 'function'
+  ) {
+    throw new ConfigError('state.store must be a faceted store (sluice/store FacetedStore)');
+  }
+  const every = s.every ?? 10000;
+  if (!Number.isSafeInteger(every) || every < 1) {
+    throw new ConfigError('state.every must be a positive integer');
+  }
+  if (!/^[\w.-]{1,64}$/.test(name)) {
+    throw new ConfigError(
+      'a pipeline that keeps state needs a name of 1-64 letters, digits, _, . or - (it names the state)',
+    );
+  }
+  return { store: st as StateStore, every };
 }
 
 export interface RunReport {
@@ -26,6 +65,9 @@ export interface RunReport {
   readonly refused: Readonly<Record<string, number>>;
   /** Per file source (by name): rows read, rows skipped as malformed, and why. */
   readonly sources: Readonly<Record<string, Readonly<SourceStats>>>;
+  /** With `state`: per source, the events the last checkpoint had processed (skipped on this
+   * run; all 0 on a fresh start). */
+  readonly resumed?: Readonly<Record<string, number>>;
 }
 
 /** A running pipeline: `done` settles when every sink has ended; `stop()` ends it early. */
@@ -158,6 +200,9 @@ export class Pipeline {
   readonly engine: Engine;
   readonly #checks: boolean;
   readonly #sinks: Node[] = [];
+  readonly #state: { store: StateStore; every: number; seed: Uint8Array } | undefined;
+  /** Tags made by `tag()` with state on: derived, so the same after a restart. */
+  readonly #stable = new Set<Tag>();
 
   constructor(options: PipelineOptions = {}) {
     const o = options as Partial<PipelineOptions>;
@@ -167,6 +212,10 @@ export class Pipeline {
     }
     this.engine = o.engine ?? new Engine();
     this.#checks = o.checks ?? true;
+    if (o.state !== undefined) {
+      const s = stateOptions(o.state, this.name);
+      this.#state = { ...s, seed: s.store.tagSeed() };
+    }
     if (!this.#checks) {
       this.engine.audit.record({
         kind: 'checks-disabled',
@@ -178,12 +227,41 @@ export class Pipeline {
 
   /** Create a tag (the pipeline's author holds its four privileges). */
   tag(name: string): TagGrant {
-    return this.engine.createTag(name);
+    if (this.#state === undefined) return this.engine.createTag(name);
+    const g = this.engine.deriveTag(this.#state.seed, `${this.name}/tag:${name}`, name);
+    this.#stable.add(g.tag);
+    return g;
   }
 
   /** A family of per-key tags (see `keyBy`); holding it holds their privileges. */
   family(name: string): KeyFamily {
-    return new KeyFamily(this.engine, name);
+    if (this.#state === undefined) return new KeyFamily(this.engine, name);
+    return new KeyFamily(this.engine, name, {
+      seed: this.#state.seed,
+      context: `${this.name}/family:${name}`,
+    });
+  }
+
+  /** With state: refuse a graph whose state could not be kept or found again after a restart. */
+  #keepable(report: CheckReport): void {
+    for (const c of report.nodes) {
+      const n = c.node;
+      if (n.isSink || STATELESS.has(n.kind)) continue;
+      if (n.isSource ? !n.resumable : !KEPT.has(n.kind)) {
+        throw new ConfigError(
+          n.isSource
+            ? `${n.name}: a ${n.kind} source cannot resume after a restart (use from, fromCsv or fromNdjson with Pipeline({ state }))`
+            : `${n.name}: ${n.kind} cannot keep its state in a store (kept: reduce, scan, windowCount)`,
+        );
+      }
+      const tags = [...c.label.base.secrecy, ...c.label.base.integrity];
+      const bad = tags.find((t) => !this.#stable.has(t));
+      if (bad !== undefined || c.label.families.some((f) => !f.derived)) {
+        throw new ConfigError(
+          `${n.name}: its label uses ${bad === undefined ? 'a key family' : `tag '${bad.name}'`} that is not the same after a restart (with Pipeline({ state }), make tags with p.tag() and families with p.family())`,
+        );
+      }
+    }
   }
 
   /** Send `stream` to `sink`. */
@@ -211,6 +289,18 @@ export class Pipeline {
     const report = this.check();
     if (!report.ok) throw new FlowViolationError(formatViolations(report));
     const rt = new Runtime(this.engine.audit, this.#checks);
+    const st = this.#state;
+    if (st !== undefined) {
+      this.#keepable(report);
+      rt.state = new Checkpointer(
+        rt,
+        st.store,
+        this.name,
+        st.every,
+        report.nodes.map((c) => c.node),
+      );
+      for (const c of report.nodes) if (c.node.isSource) rt.state.addSource(c.node, c.label.base);
+    }
     const ports = new Map<Node, Receiver[]>();
     const starts: (() => Promise<void>)[] = [];
     const checked = new Map(report.nodes.map((c) => [c.node, c]));
@@ -254,17 +344,28 @@ export class Pipeline {
         ports.set(input.node, list);
       });
     }
-    // Sources start in wiring order; a synchronous one pushes its first chunk before the next starts.
-    const sources = Promise.all(starts.reverse().map((s) => s()));
-    const done = Promise.race([rt.sinksEnded, rt.whenStopped()]).then(async () => {
+    // Sources start in wiring order; a synchronous one pushes its first chunk before the next
+    // starts. With state, the last checkpoint is loaded first.
+    const startAll = () => Promise.all(starts.reverse().map((s) => s()));
+    const sources = rt.state === undefined ? startAll() : rt.state.restore().then(startAll);
+    const failed = sources.then(() => new Promise<never>(() => undefined));
+    const done = Promise.race([rt.sinksEnded, rt.whenStopped(), failed]).then(async () => {
       rt.stop();
       await sources;
       await rt.settled();
+      await rt.state?.flushed();
+      const kept = rt.state?.error;
+      if (kept !== undefined) throw kept.error;
       return {
         failures: rt.failures,
         refused: Object.fromEntries(rt.refused),
         sources: Object.fromEntries(rt.sources),
+        ...(rt.state === undefined ? {} : { resumed: rt.state.resumed() }),
       };
+    });
+    // A failed restore (corrupt or incompatible state) rejects `done`, having written nothing.
+    void done.catch(() => {
+      rt.stop();
     });
     return {
       done,

@@ -3,6 +3,7 @@ import type { Label } from '../labels.js';
 import { showLabel } from './check.js';
 import type { Node } from './node.js';
 import type { Key } from './receiver.js';
+import type { Checkpointer } from './state/checkpointer.js';
 
 /** An error thrown by an operator's function, as the host (who sees everything) gets it. */
 export interface OperatorFailure {
@@ -31,6 +32,8 @@ export class Runtime {
   readonly refused = new Map<string, number>();
   /** Per source name: rows read and skipped (for the host, like `failures`). */
   readonly sources = new Map<string, SourceStats>();
+  /** Keeps operator state and source positions in a store (`Pipeline({ state })`), if asked. */
+  state: Checkpointer | undefined;
   readonly #closing: Promise<unknown>[] = [];
   #stopped = false;
   #stopWaiters: (() => void)[] = [];

@@ -3,6 +3,7 @@ import { Label } from '../labels.js';
 import { immutable } from './immutable.js';
 import type { InstanceContext } from './node.js';
 import { NO_KEY, type Receiver } from './receiver.js';
+import type { SourceCursor } from './state/checkpointer.js';
 import { opInit, Stream } from './stream.js';
 
 export interface SourceOptions<T> {
@@ -25,6 +26,8 @@ export class Emitter<T> {
   readonly #labelOf: ((v: T) => Label) | undefined;
   readonly #down: Receiver;
   readonly #label: Label;
+  /** Set when the pipeline keeps its state: counts, and skips what was processed before. */
+  readonly #cursor: SourceCursor | undefined;
   #ended = false;
 
   constructor(ctx: InstanceContext, labelOf: ((v: T) => Label) | undefined) {
@@ -32,6 +35,7 @@ export class Emitter<T> {
     this.#labelOf = labelOf;
     this.#down = ctx.down;
     this.#label = ctx.label;
+    this.#cursor = ctx.rt.state?.cursor(ctx.node);
   }
 
   get stopped(): boolean {
@@ -40,6 +44,23 @@ export class Emitter<T> {
 
   emit(v: T): void {
     if (this.#ended) return;
+    if (this.#cursor === undefined) this.#emitNow(v);
+    else this.#emitKept(v, this.#cursor);
+  }
+
+  #emitKept(v: T, c: SourceCursor): void {
+    if (c.skip > 0) {
+      // Processed before the restart: its effect is in the restored state.
+      c.skip--;
+      c.pos++;
+      return;
+    }
+    this.#emitNow(v);
+    c.pos++;
+    c.cp.tick();
+  }
+
+  #emitNow(v: T): void {
     if (this.#labelOf === undefined) this.#down.next(v, this.#label, NO_KEY);
     // Values at their own labels: each crosses a label boundary into the next operator.
     else this.#emitLabelled(immutable(v), this.#labelOf);
@@ -74,6 +95,7 @@ export class Emitter<T> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#cursor?.cp.ended();
     this.ctx.down.complete(this.ctx.label);
   }
 
@@ -84,11 +106,13 @@ export class Emitter<T> {
   }
 }
 
-/** Make a source node whose `run(emitter)` pushes its values; errors end the stream. */
+/** Make a source node whose `run(emitter)` pushes its values; errors end the stream.
+ * `resumable`: run again, it emits the same values in the same order (see NodeInit). */
 export function source<T>(
   kind: string,
   options: SourceOptions<T> | undefined,
   run: (e: Emitter<T>) => Promise<void> | void,
+  resumable = false,
 ): Stream<T> {
   const o = (options ?? {}) as Partial<SourceOptions<T>>;
   if (typeof o !== 'object') throw new ConfigError(`${kind}: options must be an object`);
@@ -99,6 +123,7 @@ export function source<T>(
   return new Stream<T>(
     opInit(kind, o, {
       inputs: [],
+      resumable,
       start: async (ctx) => {
         const e = new Emitter<T>(ctx, labelOf);
         try {

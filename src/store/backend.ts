@@ -13,6 +13,12 @@ export interface WriteGuard {
   readonly expected: JsonValue | undefined;
 }
 
+/** The writes of one label in a multi-label transaction (see StoreBackend.writeMany). */
+export interface LabelledOps {
+  readonly writer: Label;
+  readonly ops: readonly WriteOp[];
+}
+
 export interface ScanRange {
   /** Only keys starting with this ('' for all). */
   readonly prefix: string;
@@ -44,6 +50,13 @@ export interface StoreBackend {
    * unless equal.
    */
   write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean>;
+  /**
+   * Apply each group's ops at its writer's label, in order, all in one transaction. For the
+   * trusted host only (a pipeline's checkpoint): views never reach it.
+   */
+  writeMany(groups: readonly LabelledOps[]): Promise<void>;
+  /** The store's tag seed (32 random bytes made when the store was created). */
+  readonly seed: Uint8Array;
   /** Visible, non-deleted entries in key order. */
   scan(reader: Label, range: ScanRange): Promise<ScanEntry[]>;
   /** How many keys with `prefix` hold a visible, non-deleted value. */

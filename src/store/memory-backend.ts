@@ -1,5 +1,13 @@
 import type { Label } from '../labels.js';
-import type { ScanEntry, ScanRange, StoreBackend, WriteGuard, WriteOp } from './backend.js';
+import { randomBytes } from 'node:crypto';
+import type {
+  LabelledOps,
+  ScanEntry,
+  ScanRange,
+  StoreBackend,
+  WriteGuard,
+  WriteOp,
+} from './backend.js';
 import { jsonEqual, type JsonValue } from './json-value.js';
 import { compareKeys } from './store-key.js';
 import { closedError } from './store-error.js';
@@ -24,6 +32,7 @@ function visible(facets: readonly Facet[] | undefined, reader: Label): JsonValue
  */
 export class MemoryBackend implements StoreBackend {
   readonly kind = 'memory';
+  readonly seed = Uint8Array.from(randomBytes(32));
   readonly #keys = new Map<string, Facet[]>();
   #seq = 0;
   #closed = false;
@@ -43,14 +52,24 @@ export class MemoryBackend implements StoreBackend {
       const current = visible(this.#keys.get(guard.key), writer);
       if (!jsonEqual(current, guard.expected)) return Promise.resolve(false);
     }
-    // Synchronous: no other call runs between the guard and the last write (one transaction).
+    this.#apply(writer, ops);
+    return Promise.resolve(true);
+  }
+
+  writeMany(groups: readonly LabelledOps[]): Promise<void> {
+    this.#open();
+    for (const g of groups) this.#apply(g.writer, g.ops);
+    return Promise.resolve();
+  }
+
+  /** Synchronous: no other call runs between a guard and the last write (one transaction). */
+  #apply(writer: Label, ops: readonly WriteOp[]): void {
     for (const op of ops) {
       const old = this.#keys.get(op.key);
       const kept = old === undefined ? [] : old.filter((f) => !writer.flowsTo(f.label));
       kept.unshift({ label: writer, seq: ++this.#seq, value: op.value?.value });
       this.#keys.set(op.key, kept);
     }
-    return Promise.resolve(true);
   }
 
   #sortedKeys(range: { prefix: string; after: string | undefined }): string[] {

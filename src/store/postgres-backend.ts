@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ConfigError } from '../errors.js';
 import type { Label } from '../labels.js';
-import type { ScanEntry, ScanRange, StoreBackend, WriteGuard, WriteOp } from './backend.js';
+import type {
+  LabelledOps,
+  ScanEntry,
+  ScanRange,
+  StoreBackend,
+  WriteGuard,
+  WriteOp,
+} from './backend.js';
 import { decodeValue, jsonEqual, type JsonValue } from './json-value.js';
 import { labelIds } from './label-ids.js';
-import { closedError, StoreError } from './store-error.js';
+import { closedError, seedOf, StoreError } from './store-error.js';
 
 /**
  * Schema migrations, in order. Labels are kept as sorted tag-id arrays so that flows are
@@ -14,7 +22,7 @@ import { closedError, StoreError } from './store-error.js';
  * removes the facets at labels ⊒ the writer's (its tag-id arrays are those of the interned
  * row `p_label`) and upserts the writer's facet.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly (string | ((schema: string) => string))[] = [
   `CREATE TABLE sluice_labels (
      id serial PRIMARY KEY,
      secrecy text[] NOT NULL,
@@ -50,6 +58,32 @@ const MIGRATIONS: readonly string[] = [
        ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value;
      END LOOP;
    END $$;`,
+  // The store's own settings (the tag seed); never reachable through a view.
+  `CREATE TABLE sluice_meta (name text PRIMARY KEY, value text NOT NULL);`,
+  // The one-key put without a guard, the common write: scalar arguments, tables named with
+  // their schema (no per-call \`SET search_path\`, which costs a configuration change per call),
+  // the dominated facets found by the same read that finds the key's sequence, and the DELETE
+  // run only when there are some. (\`schema\` is the escaped identifier, never data.)
+  (schema) => `CREATE FUNCTION ${schema}.sluice_put(p_label integer, p_secrecy text[],
+                                    p_integrity text[], p_key text, p_value text) RETURNS void
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     s bigint;
+     above integer[];
+   BEGIN
+     PERFORM pg_advisory_xact_lock(hashtextextended(p_key, 0));
+     SELECT max(f.seq), array_agg(f.label_id) FILTER (
+              WHERE f.label_id <> p_label AND l.secrecy @> p_secrecy AND l.integrity <@ p_integrity)
+       INTO s, above
+       FROM ${schema}.sluice_facets AS f JOIN ${schema}.sluice_labels AS l ON l.id = f.label_id
+      WHERE f.key = p_key;
+     IF above IS NOT NULL THEN
+       DELETE FROM ${schema}.sluice_facets WHERE key = p_key AND label_id = ANY (above);
+     END IF;
+     INSERT INTO ${schema}.sluice_facets (key, label_id, seq, value)
+     VALUES (p_key, p_label, coalesce(s, 0) + 1, p_value)
+     ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value;
+   END $$;`,
 ];
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -75,7 +109,8 @@ const INTERN = `WITH ins AS (
     ON CONFLICT (text) DO NOTHING RETURNING id)
   SELECT id FROM ins UNION ALL SELECT id FROM sluice_labels WHERE text = $3 LIMIT 1`;
 
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+/** Create or migrate the schema; returns the store's tag seed. */
+async function migrate(pool: pg.Pool, schema: string): Promise<Uint8Array> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
@@ -88,11 +123,21 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     if (from > MIGRATIONS.length) {
       throw new StoreError('E_STORE_SCHEMA', `store schema ${from} is newer than this code`);
     }
-    for (const sql of MIGRATIONS.slice(from)) await c.query(sql);
+    for (const m of MIGRATIONS.slice(from)) {
+      await c.query(typeof m === 'string' ? m : m(pg.escapeIdentifier(schema)));
+    }
     if (r.rows.length === 0) {
       await c.query('INSERT INTO sluice_schema VALUES ($1)', [MIGRATIONS.length]);
     } else await c.query('UPDATE sluice_schema SET version = $1', [MIGRATIONS.length]);
+    await c.query(
+      "INSERT INTO sluice_meta (name, value) VALUES ('tag-seed', $1) ON CONFLICT (name) DO NOTHING",
+      [randomBytes(32).toString('hex')],
+    );
+    const seed = await c.query<{ value: unknown }>(
+      "SELECT value FROM sluice_meta WHERE name = 'tag-seed'",
+    );
     await c.query('COMMIT');
+    return seedOf(seed.rows[0]?.value);
   } catch (e) {
     await c.query('ROLLBACK');
     throw e;
@@ -106,10 +151,12 @@ export class PostgresBackend implements StoreBackend {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #labelId = new Map<Label, number>();
+  readonly seed: Uint8Array;
   #closed = false;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, seed: Uint8Array) {
     this.#pool = pool;
+    this.seed = seed;
   }
 
   /** Connect, create the schema if needed and migrate it. */
@@ -121,12 +168,11 @@ export class PostgresBackend implements StoreBackend {
     // The schema name is an identifier, validated above; it is never built from data.
     const pool = new pg.Pool({ ...opts.connection, options: `-c search_path=${schema}` });
     try {
-      await migrate(pool, schema);
+      return new PostgresBackend(pool, await migrate(pool, schema));
     } catch (e) {
       await pool.end();
       throw e;
     }
-    return new PostgresBackend(pool);
   }
 
   #open(): void {
@@ -164,11 +210,10 @@ export class PostgresBackend implements StoreBackend {
     return this.#current(this.#pool, reader, key);
   }
 
-  async write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
-    this.#open();
-    const wid = await this.#idOf(writer);
+  /** The one-round-trip call that applies `ops` at `writer` (interned as `wid`). */
+  #call(writer: Label, wid: number, ops: readonly WriteOp[]): pg.QueryConfig {
     const ids = labelIds(writer);
-    const call = {
+    return {
       name: 'sluice_write',
       text: 'SELECT sluice_write($1, $2::text[], $3::text[], $4::text[], $5::text[])',
       values: [
@@ -179,6 +224,39 @@ export class PostgresBackend implements StoreBackend {
         ops.map((o) => (o.value === null ? null : o.value.json)),
       ],
     };
+  }
+
+  async writeMany(groups: readonly LabelledOps[]): Promise<void> {
+    this.#open();
+    const calls: pg.QueryConfig[] = [];
+    for (const g of groups) calls.push(this.#call(g.writer, await this.#idOf(g.writer), g.ops));
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const call of calls) await c.query(call);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK');
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
+    this.#open();
+    const wid = await this.#idOf(writer);
+    const one = ops.length === 1 ? (ops[0] as WriteOp) : undefined;
+    if (guard === undefined && one !== undefined) {
+      const ids = labelIds(writer);
+      await this.#pool.query({
+        name: 'sluice_put',
+        text: 'SELECT sluice_put($1, $2::text[], $3::text[], $4, $5)',
+        values: [wid, ids.secrecy, ids.integrity, one.key, one.value?.json ?? null],
+      });
+      return true;
+    }
+    const call = this.#call(writer, wid, ops);
     if (guard === undefined) {
       await this.#pool.query(call);
       return true;

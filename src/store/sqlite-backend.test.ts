@@ -18,12 +18,43 @@ describe('SQLite backend: schema', () => {
       assert.equal(await again.at(Label.public).get('k'), 1);
       await again.close();
       const db = new Database(join(dir, 'nested', 'data', 'sluice-store.sqlite'));
-      assert.deepEqual(db.prepare('SELECT version FROM sluice_schema').all(), [{ version: 1 }]);
+      assert.deepEqual(db.prepare('SELECT version FROM sluice_schema').all(), [{ version: 2 }]);
       db.prepare('UPDATE sluice_schema SET version = 99').run();
       db.close();
       await assert.rejects(FacetedStore.sqlite({ dataDir: join(dir, 'nested', 'data') }), {
         code: 'E_STORE_SCHEMA',
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('migrates a version 1 file (data kept, a tag seed made once) and refuses a corrupt seed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-sqlite-'));
+    try {
+      const s = await FacetedStore.sqlite({ dataDir: dir });
+      await s.at(Label.public).put('k', 1);
+      await s.close();
+      const file = join(dir, 'sluice-store.sqlite');
+      let db = new Database(file);
+      db.exec('DROP TABLE sluice_meta; UPDATE sluice_schema SET version = 1');
+      db.close();
+      const v2 = await FacetedStore.sqlite({ dataDir: dir });
+      assert.equal(await v2.at(Label.public).get('k'), 1);
+      const seed = v2.tagSeed();
+      assert.equal(seed.length, 32);
+      seed.fill(0); // a copy: the store's seed is unchanged
+      await v2.close();
+      const again = await FacetedStore.sqlite({ dataDir: dir });
+      const other = await FacetedStore.sqlite({ dataDir: dir });
+      assert.deepEqual(again.tagSeed(), other.tagSeed());
+      await other.close();
+      assert.notDeepEqual(again.tagSeed(), new Uint8Array(32));
+      await again.close();
+      db = new Database(file);
+      db.prepare("UPDATE sluice_meta SET value = 'xyz' WHERE name = 'tag-seed'").run();
+      db.close();
+      await assert.rejects(FacetedStore.sqlite({ dataDir: dir }), { code: 'E_STORE_CORRUPT' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,11 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Label } from '../labels.js';
-import type { ScanEntry, ScanRange, StoreBackend, WriteGuard, WriteOp } from './backend.js';
+import type {
+  LabelledOps,
+  ScanEntry,
+  ScanRange,
+  StoreBackend,
+  WriteGuard,
+  WriteOp,
+} from './backend.js';
 import { decodeValue, jsonEqual, type JsonValue } from './json-value.js';
 import { idsFlowTo, labelIds, parseLabelIds, type LabelIds } from './label-ids.js';
-import { closedError, StoreError } from './store-error.js';
+import { closedError, seedOf, StoreError } from './store-error.js';
 
 /** Schema migrations, in order; the store applies the ones newer than `sluice_schema.version`. */
 const MIGRATIONS: readonly string[] = [
@@ -17,6 +25,8 @@ const MIGRATIONS: readonly string[] = [
      value TEXT, -- JSON text; NULL is a tombstone
      PRIMARY KEY (key, label_id)
    ) WITHOUT ROWID;`,
+  // The store's own settings (the tag seed); never reachable through a view.
+  `CREATE TABLE sluice_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 export interface SqliteOptions {
@@ -63,6 +73,8 @@ export class SqliteBackend implements StoreBackend {
   #maxLabel = 0;
   readonly #q;
   readonly #write;
+  readonly #writeMany;
+  readonly seed: Uint8Array;
 
   constructor(opts: SqliteOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -72,6 +84,13 @@ export class SqliteBackend implements StoreBackend {
     db.pragma('foreign_keys = ON');
     try {
       migrate(db);
+      db.prepare(
+        "INSERT INTO sluice_meta (name, value) VALUES ('tag-seed', ?) ON CONFLICT (name) DO NOTHING",
+      ).run(randomBytes(32).toString('hex'));
+      const row = db.prepare("SELECT value FROM sluice_meta WHERE name = 'tag-seed'").get() as {
+        value: unknown;
+      };
+      this.seed = seedOf(row.value);
     } catch (e) {
       db.close();
       throw e;
@@ -81,10 +100,22 @@ export class SqliteBackend implements StoreBackend {
       (writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard) =>
         this.#writeTx(writer, wid, ops, guard),
     );
+    this.#writeMany = db.transaction((groups: readonly LabelledOps[], ids: readonly number[]) => {
+      groups.forEach((g, i) => this.#writeTx(g.writer, ids[i] as number, g.ops));
+    });
     this.#q = {
-      facets: db.prepare<[string], FacetRow>(
-        'SELECT key, label_id, seq, value FROM sluice_facets WHERE key = ?',
-      ),
+      // A get's candidates, newest first, as [label_id, value] arrays (no row objects).
+      newest: db
+        .prepare<[string], [number, string | null]>(
+          'SELECT label_id, value FROM sluice_facets WHERE key = ? ORDER BY seq DESC',
+        )
+        .raw(true),
+      // A write needs the key's labels and sequence, never the values (not copied into JS).
+      labelsOf: db
+        .prepare<[string], [number, number]>(
+          'SELECT label_id, seq FROM sluice_facets WHERE key = ?',
+        )
+        .raw(true),
       from: db.prepare<[string, string], FacetRow>(
         'SELECT key, label_id, seq, value FROM sluice_facets WHERE key > ? AND key >= ? ORDER BY key',
       ),
@@ -148,11 +179,10 @@ export class SqliteBackend implements StoreBackend {
 
   /** The newest facet of `key` visible to `reader` (a tombstone reads as absent). */
   #current(reader: Label, key: string): JsonValue | undefined {
-    let best: FacetRow | undefined;
-    for (const r of this.#q.facets.all(key)) {
-      if ((best === undefined || r.seq > best.seq) && this.#sees(reader, r.label_id)) best = r;
+    for (const [id, value] of this.#q.newest.all(key)) {
+      if (this.#sees(reader, id)) return value === null ? undefined : decodeValue(value);
     }
-    return best?.value == null ? undefined : decodeValue(best.value);
+    return undefined;
   }
 
   get(reader: Label, key: string): Promise<JsonValue | undefined> {
@@ -165,6 +195,14 @@ export class SqliteBackend implements StoreBackend {
     return Promise.resolve(this.#write.immediate(writer, this.#idOf(writer), ops, guard));
   }
 
+  writeMany(groups: readonly LabelledOps[]): Promise<void> {
+    this.#open();
+    // Labels are interned first, outside the transaction (a rolled-back id must not be cached).
+    const ids = groups.map((g) => this.#idOf(g.writer));
+    this.#writeMany.immediate(groups, ids);
+    return Promise.resolve();
+  }
+
   /** The body of a write transaction (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
   #writeTx(writer: Label, wid: number, ops: readonly WriteOp[], guard?: WriteGuard): boolean {
     if (guard !== undefined && !jsonEqual(this.#current(writer, guard.key), guard.expected)) {
@@ -173,12 +211,10 @@ export class SqliteBackend implements StoreBackend {
     const w = labelIds(writer);
     for (const op of ops) {
       let seq = 0;
-      for (const r of this.#q.facets.all(op.key)) {
-        seq = Math.max(seq, r.seq);
+      for (const [id, s] of this.#q.labelsOf.all(op.key)) {
+        seq = Math.max(seq, s);
         // Remove facets at labels ⊒ writer (the writer's own is replaced by the upsert).
-        if (r.label_id !== wid && idsFlowTo(w, this.#stored(r.label_id))) {
-          this.#q.del.run(op.key, r.label_id);
-        }
+        if (id !== wid && idsFlowTo(w, this.#stored(id))) this.#q.del.run(op.key, id);
       }
       this.#q.upsert.run(op.key, wid, seq + 1, op.value === null ? null : op.value.json);
     }

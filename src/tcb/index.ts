@@ -19,5 +19,11 @@ export {
   writePart,
   type PartValue,
 } from './part.js';
-export { Privilege, PrivilegeSet, createTagTCB, type PrivilegeKind } from './privilege.js';
+export {
+  Privilege,
+  PrivilegeSet,
+  createTagTCB,
+  deriveTagWithPrivilegesTCB,
+  type PrivilegeKind,
+} from './privilege.js';
 export { Tag } from './tag.js';

@@ -1,5 +1,5 @@
 import { InsufficientPrivilegeError, MalformedInputError } from './errors.js';
-import { mintTagTCB, tagAt, tagIndex, type Tag } from './tag.js';
+import { deriveTagTCB, mintTagTCB, tagAt, tagIndex, type Tag } from './tag.js';
 
 const MINT_KEY = Symbol('sluice.privilege.mint');
 
@@ -168,5 +168,16 @@ const EMPTY_SET = new PrivilegeSet(MINT_KEY, [NONE, NONE, NONE, NONE]);
 /** Mint a tag and the creator's four privileges on it. */
 export function createTagTCB(name: string): { tag: Tag; privileges: readonly Privilege[] } {
   const tag = mintTagTCB(name);
+  return { tag, privileges: Object.freeze(KINDS.map((k) => new Privilege(MINT_KEY, tag, k))) };
+}
+
+/** The tag derived from `seed` for `context` (see deriveTagTCB) and the four privileges on it,
+ * for the holder of the seed. */
+export function deriveTagWithPrivilegesTCB(
+  seed: Uint8Array,
+  context: string,
+  name: string,
+): { tag: Tag; privileges: readonly Privilege[] } {
+  const tag = deriveTagTCB(seed, context, name);
   return { tag, privileges: Object.freeze(KINDS.map((k) => new Privilege(MINT_KEY, tag, k))) };
 }

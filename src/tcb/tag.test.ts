@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MalformedInputError, SluiceError } from './errors.js';
-import { createTagTCB } from './privilege.js';
-import { Tag, mintTagTCB, tagAt, tagIndex } from './tag.js';
+import { createTagTCB, deriveTagWithPrivilegesTCB } from './privilege.js';
+import { Tag, deriveTagTCB, mintTagTCB, tagAt, tagIndex } from './tag.js';
 
 function isMalformed(code = 'E_MALFORMED') {
   return (e: unknown): boolean => {
@@ -154,5 +154,44 @@ describe('Tag', () => {
           !(e as Error).message.includes(id),
       );
     });
+  });
+});
+
+describe('deriveTagTCB', () => {
+  const seed = new Uint8Array(32).fill(7);
+
+  it('gives the same tag for the same seed and context, a different one otherwise', () => {
+    const a = deriveTagTCB(seed, 'p/family:carrier/s:AA', 'carrier:AA');
+    assert.equal(deriveTagTCB(seed, 'p/family:carrier/s:AA', 'carrier:AA'), a);
+    assert.equal(a.name, 'carrier:AA');
+    assert.match(a.id, /^[0-9a-f]{32}$/);
+    assert.notEqual(deriveTagTCB(seed, 'p/family:carrier/s:AB', 'carrier:AA'), a);
+    assert.notEqual(deriveTagTCB(new Uint8Array(32).fill(8), 'p/family:carrier/s:AA', 'x'), a);
+  });
+
+  it('is a keyed hash of the context: the id is not the context and does not repeat the seed', () => {
+    const t = deriveTagTCB(seed, 'ctx', 'n');
+    assert.ok(!t.id.includes('0707070707'));
+    assert.notEqual(deriveTagTCB(seed, 'ctx2', 'n').id.slice(0, 8), t.id.slice(0, 8));
+  });
+
+  it('refuses a seed that is not 32 bytes, an empty context and a bad name', () => {
+    assert.throws(() => deriveTagTCB(new Uint8Array(16), 'c', 'n'), isMalformed());
+    assert.throws(() => deriveTagTCB('x'.repeat(32) as never, 'c', 'n'), isMalformed());
+    assert.throws(() => deriveTagTCB(seed, '', 'n'), isMalformed());
+    assert.throws(() => deriveTagTCB(seed, 1 as never, 'n'), isMalformed());
+    assert.throws(() => deriveTagTCB(seed, 'c', 'no spaces'), isMalformed());
+    assert.throws(() => deriveTagTCB(seed, 'c', 5 as never), isMalformed());
+  });
+
+  it('hands the holder of the seed the four privileges on the derived tag', () => {
+    const { tag, privileges } = deriveTagWithPrivilegesTCB(seed, 'privs', 'p');
+    assert.equal(tag, deriveTagTCB(seed, 'privs', 'p'));
+    assert.deepEqual(
+      privileges.map((p) => p.kind),
+      ['plus', 'minus', 'plus-auth', 'minus-auth'],
+    );
+    assert.ok(privileges.every((p) => p.tag === tag));
+    assert.ok(Object.isFrozen(privileges));
   });
 });

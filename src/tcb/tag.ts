@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { MalformedInputError } from './errors.js';
 
 /** Only this module can mint tags; `new Tag(...)` from outside fails the key check. */
@@ -82,6 +82,33 @@ export function mintTagTCB(name: string): Tag {
     throw new MalformedInputError('a tag name is 1-128 letters, digits or _ . : @ / - characters');
   }
   return new Tag(MINT_KEY, randomBytes(16).toString('hex'), name);
+}
+
+/** Bytes of a derivation seed (a secret: whoever holds it holds every tag derived from it). */
+export const SEED_BYTES = 32;
+
+/**
+ * The tag derived from `seed` for `context`: its id is HMAC-SHA256(seed, context) cut to 128
+ * bits, so the same seed and context give the same tag in every process (state kept in a store
+ * stays readable after a restart), and no one without the seed can make, or guess, such an id.
+ * A tag already interned with that id is returned as is. Trusted: callers hand out the
+ * privileges on the result, and the seed is the authority for them.
+ */
+export function deriveTagTCB(seed: Uint8Array, context: string, name: string): Tag {
+  if (!(seed instanceof Uint8Array) || seed.length !== SEED_BYTES) {
+    throw new MalformedInputError(`a tag seed is ${String(SEED_BYTES)} bytes`);
+  }
+  if (typeof context !== 'string' || context.length === 0) {
+    throw new MalformedInputError('a tag derivation context is a non-empty string');
+  }
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    throw new MalformedInputError('a tag name is 1-128 letters, digits or _ . : @ / - characters');
+  }
+  const id = createHmac('sha256', seed)
+    .update(`sluice-tag\u0000${context}`)
+    .digest('hex')
+    .slice(0, 32);
+  return byId.get(id) ?? new Tag(MINT_KEY, id, name);
 }
 
 /** The dense index of a genuine tag; throws a clear error for anything else. */

@@ -22,6 +22,7 @@ import { reduce } from '../../pipeline/operators/reduce.js';
 import { minRecords, type ReleasePolicy } from '../../pipeline/operators/release-policy.js';
 import { toCallback } from '../../pipeline/sinks/to-callback.js';
 import { source } from '../../pipeline/source.js';
+import type { StateOptions } from '../../pipeline/state/state-store.js';
 import type { Stream } from '../../pipeline/stream.js';
 import { readFlightsCsv, type CsvReadStats } from './csv-rows.js';
 
@@ -73,6 +74,8 @@ export interface DelayedFlightsOptions {
   readonly k: number;
   /** Called after each batch with the reader's counts (for a progress bar). */
   readonly onProgress?: (stats: CsvReadStats) => void;
+  /** Keep the per-carrier state in a store, resuming from its last checkpoint if it has one. */
+  readonly state?: StateOptions;
 }
 
 export interface DelayedFlightsReport {
@@ -93,6 +96,8 @@ export interface DelayedFlightsReport {
   };
   readonly auditEntries: readonly AuditEntry[];
   readonly ms: number;
+  /** With `state`: flights (after the NA filter) processed before a restart, from the store. */
+  readonly resumed: number;
 }
 
 /** The parse stage: ASA rows from `path`, each emitted once (rows with NA delay are counted). */
@@ -102,26 +107,34 @@ function flightRows(
   onProgress: ((s: CsvReadStats) => void) | undefined,
   stats: { last?: CsvReadStats },
 ): Stream<FlightRow> {
-  return source<FlightRow>('parse-asa-csv', { label, name: 'parse' }, async (e) => {
-    const reader = readFlightsCsv(path);
-    for await (const b of reader) {
-      const { carriers, arrDelays } = b;
-      for (let i = 0; i < b.length; i++) {
-        const d = arrDelays[i] as number;
-        if (d === d) e.emit({ UniqueCarrier: carriers[i] as string, ArrDelay: d });
+  return source<FlightRow>(
+    'parse-asa-csv',
+    { label, name: 'parse' },
+    async (e) => {
+      const reader = readFlightsCsv(path);
+      for await (const b of reader) {
+        const { carriers, arrDelays } = b;
+        for (let i = 0; i < b.length; i++) {
+          const d = arrDelays[i] as number;
+          if (d === d) e.emit({ UniqueCarrier: carriers[i] as string, ArrDelay: d });
+        }
+        stats.last = reader.stats;
+        onProgress?.(reader.stats);
+        if (e.stopped) return;
+        await e.pause();
       }
       stats.last = reader.stats;
-      onProgress?.(reader.stats);
-      if (e.stopped) return;
-      await e.pause();
-    }
-    stats.last = reader.stats;
-  });
+    },
+    true,
+  ); // the same file gives the same rows: a restarted run skips those it had processed
 }
 
 export async function runDelayedFlights(o: DelayedFlightsOptions): Promise<DelayedFlightsReport> {
   const t0 = performance.now();
-  const p = new Pipeline({ name: 'delayedflights' });
+  const p = new Pipeline({
+    name: 'delayedflights',
+    ...(o.state === undefined ? {} : { state: o.state }),
+  });
   const bts = p.tag('bts');
   const carriers = p.family('carrier');
   const RAW = Label.secrecy(bts.tag);
@@ -202,5 +215,6 @@ export async function runDelayedFlights(o: DelayedFlightsOptions): Promise<Delay
     },
     auditEntries: entries.filter((e) => e.kind === 'refused-release' || e.kind === 'refused-flow'),
     ms: performance.now() - t0,
+    resumed: run.resumed?.parse ?? 0,
   };
 }

@@ -24,6 +24,24 @@ export class ScanOp<A, S> extends OperatorBase {
   readonly #one = new KeyedState<S>();
   /** In keyed sections. */
   readonly #slots = new Map<Key, Slot<S>>();
+  /** Set when the pipeline keeps its state in a store. */
+  readonly #kept = this.keep({
+    save: (key) => {
+      if (key !== NO_KEY) {
+        const s = this.#slots.get(key);
+        return s === undefined ? undefined : { value: s.acc };
+      }
+      return this.#one.has(NO_KEY) ? { value: this.#one.get(NO_KEY) } : undefined;
+    },
+    // Restored values are deeply frozen, like the seed: accumulators return new values.
+    load: (key, value) => {
+      if (key === NO_KEY) this.#one.set(NO_KEY, value as S);
+      else this.#slots.set(key, { label: this.labels.of(key), acc: value as S });
+    },
+    kill: (key) => {
+      this.endKey(key);
+    },
+  });
 
   constructor(ctx: InstanceContext, f: (acc: S, v: A) => S, seed: S, emitEach: boolean) {
     super(ctx);
@@ -46,6 +64,7 @@ export class ScanOp<A, S> extends OperatorBase {
         return;
       }
       this.#one.set(NO_KEY, r);
+      this.#kept?.touch(NO_KEY);
       if (this.#emitEach) this.down.next(r, at, key);
       return;
     }
@@ -61,10 +80,12 @@ export class ScanOp<A, S> extends OperatorBase {
       r = this.#f(s.acc, v as A);
     } catch (e) {
       this.#slots.delete(key);
+      this.#kept?.touch(key);
       this.failed(e, s.label, key);
       return;
     }
     s.acc = r;
+    this.#kept?.touch(key);
     if (this.#emitEach) this.down.next(r, s.label, key);
   }
 

@@ -14,10 +14,39 @@ interface Windows {
   readonly open: unknown[][];
 }
 
+/** Stored windows, checked; the restored (frozen) arrays are copied, as windows still fill. */
+function windowsOf(v: unknown): Windows {
+  const w = v as Partial<Windows> | null;
+  if (
+    typeof w !== 'object' ||
+    w === null ||
+    !Number.isSafeInteger(w.seen) ||
+    (w.seen as number) < 0 ||
+    !Array.isArray(w.open) ||
+    !w.open.every((b) => Array.isArray(b))
+  ) {
+    throw new ConfigError('windowCount: stored windows have the wrong shape');
+  }
+  return { seen: w.seen as number, open: w.open.map((b: unknown[]) => [...b]) };
+}
+
 class WindowCountOp extends OperatorBase {
   readonly #size: number;
   readonly #slide: number;
   readonly #state = new KeyedState<Windows>();
+  /** Set when the pipeline keeps its state in a store. */
+  readonly #kept = this.keep({
+    save: (key) => {
+      const w = this.#state.get(key);
+      return w === undefined ? undefined : { value: w };
+    },
+    load: (key, value) => {
+      this.#state.set(key, windowsOf(value));
+    },
+    kill: (key) => {
+      this.endKey(key);
+    },
+  });
 
   constructor(ctx: InstanceContext, size: number, slide: number) {
     super(ctx);
@@ -41,13 +70,17 @@ class WindowCountOp extends OperatorBase {
       w.open.shift();
       this.down.next(Object.freeze(first), at, key);
     }
+    this.#kept?.touch(key);
   }
 
   override error(err: unknown, l: Label, key: Key): void {
     if (this.done) return;
     const at = this.admit(l, key);
     if (at === undefined) return;
-    if (key !== NO_KEY) this.#state.delete(key);
+    if (key !== NO_KEY) {
+      this.#state.delete(key);
+      this.#kept?.touch(key);
+    }
     super.error(err, at, key);
   }
 

@@ -66,82 +66,87 @@ export function fromCsv<T = Readonly<Record<string, string>>>(
   if (cast !== undefined && typeof cast !== 'function') {
     throw new ConfigError(`${kind}: cast must be a function`);
   }
-  return source<T>(kind, options, async (e) => {
-    const { rt, node } = e.ctx;
-    rt.count(node, 'rows', 0);
-    // Records as arrays (csv-parse builds objects ~3× slower, with a defineProperty per field);
-    // the first record is the header row, and csv-parse checks every row's length against it.
-    const parser = parse({
-      delimiter,
-      bom: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-    });
-    const head = { broken: false };
-    parser.on('skip', (err: CsvError | undefined) => {
-      if (parser.info.records === 0) head.broken = true;
-      else rt.count(node, reasonOf(err), 1);
-    });
-    const input = await openForReading(kind, path);
-    input.on('error', (err) => parser.destroy(fileError(kind, path, err)));
-    input.pipe(parser);
-    /** Kept columns: their names and their positions in a record. */
-    let names: readonly string[] | undefined;
-    let at: readonly number[] = [];
-    let plain = true;
-    const header = (h: readonly string[]) => {
-      if (head.broken) throw new ConfigError(`${kind}: the header row of '${path}' is malformed`);
-      if (new Set(h).size !== h.length) {
-        throw new ConfigError(`${kind}: the header row of '${path}' names a column twice`);
-      }
-      const missing = want?.find((c) => !h.includes(c));
-      if (missing !== undefined) {
-        throw new ConfigError(`${kind}: '${path}' has no column '${missing}'`);
-      }
-      names = want === undefined ? h : h.filter((c) => want.includes(c));
-      at = names.map((c) => h.indexOf(c));
-      // A column named __proto__ must become a field, not the row's prototype.
-      plain = !names.includes('__proto__');
-    };
-    let rows = 0;
-    let badCast = 0;
-    try {
-      await consume(
-        parser,
-        e,
-        (x) => {
-          const rec = x as string[];
-          if (names === undefined) {
-            header(rec);
-            return;
-          }
-          const row: Record<string, unknown> = {};
-          try {
-            for (let j = 0; j < at.length; j++) {
-              const c = names[j] as string;
-              const raw = rec[at[j] as number] as string;
-              const v = cast === undefined ? raw : cast(raw, c);
-              if (plain) row[c] = v;
-              else Object.defineProperty(row, c, { value: v, enumerable: true, writable: true });
+  return source<T>(
+    kind,
+    options,
+    async (e) => {
+      const { rt, node } = e.ctx;
+      rt.count(node, 'rows', 0);
+      // Records as arrays (csv-parse builds objects ~3× slower, with a defineProperty per field);
+      // the first record is the header row, and csv-parse checks every row's length against it.
+      const parser = parse({
+        delimiter,
+        bom: true,
+        skip_empty_lines: true,
+        skip_records_with_error: true,
+      });
+      const head = { broken: false };
+      parser.on('skip', (err: CsvError | undefined) => {
+        if (parser.info.records === 0) head.broken = true;
+        else rt.count(node, reasonOf(err), 1);
+      });
+      const input = await openForReading(kind, path);
+      input.on('error', (err) => parser.destroy(fileError(kind, path, err)));
+      input.pipe(parser);
+      /** Kept columns: their names and their positions in a record. */
+      let names: readonly string[] | undefined;
+      let at: readonly number[] = [];
+      let plain = true;
+      const header = (h: readonly string[]) => {
+        if (head.broken) throw new ConfigError(`${kind}: the header row of '${path}' is malformed`);
+        if (new Set(h).size !== h.length) {
+          throw new ConfigError(`${kind}: the header row of '${path}' names a column twice`);
+        }
+        const missing = want?.find((c) => !h.includes(c));
+        if (missing !== undefined) {
+          throw new ConfigError(`${kind}: '${path}' has no column '${missing}'`);
+        }
+        names = want === undefined ? h : h.filter((c) => want.includes(c));
+        at = names.map((c) => h.indexOf(c));
+        // A column named __proto__ must become a field, not the row's prototype.
+        plain = !names.includes('__proto__');
+      };
+      let rows = 0;
+      let badCast = 0;
+      try {
+        await consume(
+          parser,
+          e,
+          (x) => {
+            const rec = x as string[];
+            if (names === undefined) {
+              header(rec);
+              return;
             }
-          } catch {
-            badCast++;
-            return;
-          }
-          rows++;
-          // Strings: one shallow freeze. Cast values may be objects: `emit` deep-freezes them.
-          e.emit((cast === undefined ? Object.freeze(row) : row) as T);
-        },
-        () => {
-          rt.count(node, 'rows', rows);
-          rows = 0;
-          if (badCast > 0) rt.count(node, 'cast', badCast);
-          badCast = 0;
-        },
-      );
-    } finally {
-      input.destroy();
-    }
-    if (head.broken && names === undefined) header([]);
-  });
+            const row: Record<string, unknown> = {};
+            try {
+              for (let j = 0; j < at.length; j++) {
+                const c = names[j] as string;
+                const raw = rec[at[j] as number] as string;
+                const v = cast === undefined ? raw : cast(raw, c);
+                if (plain) row[c] = v;
+                else Object.defineProperty(row, c, { value: v, enumerable: true, writable: true });
+              }
+            } catch {
+              badCast++;
+              return;
+            }
+            rows++;
+            // Strings: one shallow freeze. Cast values may be objects: `emit` deep-freezes them.
+            e.emit((cast === undefined ? Object.freeze(row) : row) as T);
+          },
+          () => {
+            rt.count(node, 'rows', rows);
+            rows = 0;
+            if (badCast > 0) rt.count(node, 'cast', badCast);
+            badCast = 0;
+          },
+        );
+      } finally {
+        input.destroy();
+      }
+      if (head.broken && names === undefined) header([]);
+    },
+    true, // re-read, the file gives the same rows (if it has not changed)
+  );
 }

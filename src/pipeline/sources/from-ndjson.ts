@@ -25,64 +25,71 @@ export function fromNdjson<T = unknown>(
   if (!Number.isInteger(max) || max < 1) {
     throw new ConfigError(`${kind}: maxLineLength must be a positive integer`);
   }
-  return source<T>(kind, options, async (e) => {
-    const { rt, node } = e.ctx;
-    rt.count(node, 'rows', 0);
-    const input = await openForReading(kind, path);
-    input.setEncoding('utf8');
-    let rows = 0;
-    let bad = 0;
-    let tooLong = 0;
-    // Text of the current line so far; `dropping`: inside a line that is too long.
-    const cur = { rest: '', dropping: false };
-    const line = (text: string) => {
-      const t = text.trim();
-      if (t.length === 0) return;
-      let v: unknown;
-      try {
-        v = JSON.parse(t);
-      } catch {
-        bad++;
-        return;
-      }
-      rows++;
-      e.emit(v as T);
-    };
-    const each = (x: unknown) => {
-      const chunk = x as string;
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf('\n', start);
-        if (nl === -1) {
-          if (!cur.dropping) cur.rest += chunk.slice(start);
-          if (cur.rest.length > max) {
-            cur.dropping = true;
-            cur.rest = '';
-            tooLong++;
-          }
+  return source<T>(
+    kind,
+    options,
+    async (e) => {
+      const { rt, node } = e.ctx;
+      rt.count(node, 'rows', 0);
+      const input = await openForReading(kind, path);
+      input.setEncoding('utf8');
+      let rows = 0;
+      let bad = 0;
+      let tooLong = 0;
+      // Text of the current line so far; `dropping`: inside a line that is too long.
+      const cur = { rest: '', dropping: false };
+      const line = (text: string) => {
+        const t = text.trim();
+        if (t.length === 0) return;
+        let v: unknown;
+        try {
+          v = JSON.parse(t);
+        } catch {
+          bad++;
           return;
         }
-        if (cur.dropping) cur.dropping = false;
-        else
-          line(cur.rest.length === 0 ? chunk.slice(start, nl) : cur.rest + chunk.slice(start, nl));
-        cur.rest = '';
-        start = nl + 1;
+        rows++;
+        e.emit(v as T);
+      };
+      const each = (x: unknown) => {
+        const chunk = x as string;
+        let start = 0;
+        for (;;) {
+          const nl = chunk.indexOf('\n', start);
+          if (nl === -1) {
+            if (!cur.dropping) cur.rest += chunk.slice(start);
+            if (cur.rest.length > max) {
+              cur.dropping = true;
+              cur.rest = '';
+              tooLong++;
+            }
+            return;
+          }
+          if (cur.dropping) cur.dropping = false;
+          else
+            line(
+              cur.rest.length === 0 ? chunk.slice(start, nl) : cur.rest + chunk.slice(start, nl),
+            );
+          cur.rest = '';
+          start = nl + 1;
+        }
+      };
+      const counts = () => {
+        rt.count(node, 'rows', rows);
+        if (bad > 0) rt.count(node, 'json', bad);
+        if (tooLong > 0) rt.count(node, 'too-long', tooLong);
+        rows = bad = tooLong = 0;
+      };
+      try {
+        await consume(input, e, each, counts);
+      } catch (err) {
+        throw fileError(kind, path, err);
       }
-    };
-    const counts = () => {
-      rt.count(node, 'rows', rows);
-      if (bad > 0) rt.count(node, 'json', bad);
-      if (tooLong > 0) rt.count(node, 'too-long', tooLong);
-      rows = bad = tooLong = 0;
-    };
-    try {
-      await consume(input, e, each, counts);
-    } catch (err) {
-      throw fileError(kind, path, err);
-    }
-    if (!e.stopped && !cur.dropping) {
-      line(cur.rest);
-      counts();
-    }
-  });
+      if (!e.stopped && !cur.dropping) {
+        line(cur.rest);
+        counts();
+      }
+    },
+    true, // re-read, the file gives the same rows (if it has not changed)
+  );
 }

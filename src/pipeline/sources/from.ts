@@ -28,24 +28,34 @@ export function from<T>(values: Iterable<T>, options?: SourceOptions<T>): Stream
     const a = values as readonly T[];
     // An array by index: what its iterator does (reading the length each time), without the
     // iterator. The hot loop of `from`.
-    return source<T>('from', options, async (e) => {
-      let i = 0;
-      while (i < a.length) {
-        const end = Math.min(i + CHUNK, a.length);
-        pushChunk(e, a, i, end);
-        i = end;
-        if (i < a.length && !(await between(e))) return;
-      }
-    });
+    return source<T>(
+      'from',
+      options,
+      async (e) => {
+        let i = 0;
+        while (i < a.length) {
+          const end = Math.min(i + CHUNK, a.length);
+          pushChunk(e, a, i, end);
+          i = end;
+          if (i < a.length && !(await between(e))) return;
+        }
+      },
+      true,
+    );
   }
-  return source<T>('from', options, async (e) => {
-    let n = 0;
-    for (const v of values) {
-      e.emit(v);
-      if (++n === CHUNK) {
-        n = 0;
-        if (!(await between(e))) return;
+  return source<T>(
+    'from',
+    options,
+    async (e) => {
+      let n = 0;
+      for (const v of values) {
+        e.emit(v);
+        if (++n === CHUNK) {
+          n = 0;
+          if (!(await between(e))) return;
+        }
       }
-    }
-  });
+    },
+    true,
+  );
 }
