@@ -4,6 +4,7 @@
  * once (when the guest is not stuck: the host's watchdog counts on it).
  */
 import { ensureLockdown, Guest } from './guest.js';
+import { GuestProbe } from './guest-probe.js';
 import type { GuestMessage, HostMessage, OutRecord } from './protocol.js';
 
 export function serveGuest(
@@ -11,6 +12,7 @@ export function serveGuest(
   listen: (handler: (m: HostMessage) => void) => void,
 ): void {
   let guest: Guest | undefined;
+  let probe: GuestProbe | undefined;
   let outs: OutRecord[] = [];
   const emit = (o: OutRecord): void => {
     outs.push(o);
@@ -21,6 +23,7 @@ export function serveGuest(
         ensureLockdown()
           .then((s) => {
             guest = new Guest(s, m.init, emit, false);
+            if (m.init.probes === true) probe = new GuestProbe(guest, () => outs.length);
             send({ k: 'ready', subs: guest.subscriptions });
           })
           .catch(() => {
@@ -29,7 +32,8 @@ export function serveGuest(
         return;
       case 'batch': {
         let errors = 0;
-        if (guest !== undefined) for (const e of m.events) if (!guest.deliver(e)) errors++;
+        if (probe !== undefined) errors = probe.deliverAll(m.events);
+        else if (guest !== undefined) for (const e of m.events) if (!guest.deliver(e)) errors++;
         const batch = outs;
         outs = [];
         try {
@@ -38,8 +42,15 @@ export function serveGuest(
           // A value that cannot be cloned (a function, say): the batch's outputs are dropped.
           send({ k: 'out', id: m.id, outs: [], errors: errors + 1 });
         }
+        if (probe !== undefined) send(probe.message());
         return;
       }
+      case 'export':
+        if (guest !== undefined) send({ k: 'state', state: guest.snapshot() });
+        return;
+      case 'import':
+        guest?.restore(m.state);
+        return;
       case 'ping':
         send({ k: 'pong', id: m.id });
         return;

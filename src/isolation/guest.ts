@@ -9,7 +9,15 @@
  * the intrinsics are frozen; `Date.now()` and `Math.random()` throw, unless the deterministic
  * mode replaces them with a logical clock (events handled so far) and a seeded generator.
  */
-import type { GuestInit, InRecord, OutRecord, PartLabelRequest } from './protocol.js';
+import { GuestState } from './guest-state.js';
+import { missTrap, type MissTrap } from './miss-trap.js';
+import type {
+  GuestInit,
+  InRecord,
+  OutRecord,
+  PartLabelRequest,
+  StateSnapshot,
+} from './protocol.js';
 
 interface Ses {
   lockdown(options?: Record<string, string>): void;
@@ -88,10 +96,15 @@ export class Guest {
   readonly #ses: Ses;
   readonly #frozenValues: boolean;
   #clock = 0;
+  /** The unit's key-value state (`unit.state`), which moves with it between tiers. */
+  readonly state = new GuestState();
+  /** The not-found probe (only when `init.probes`). */
+  readonly misses: MissTrap | undefined;
 
   constructor(s: Ses, init: GuestInit, emit: (out: OutRecord) => void, frozenValues: boolean) {
     this.#ses = s;
     this.#frozenValues = frozenValues;
+    this.misses = init.probes === true ? missTrap() : undefined;
     let loading = true;
     const subs = this.subscriptions;
     const handlers = this.#handlers;
@@ -117,6 +130,7 @@ export class Guest {
             : { t: topic, p: parts as Record<string, unknown>, l },
         );
       },
+      state: this.state.api,
     });
     const globals: Record<string, unknown> = { unit };
     if (init.deterministic) {
@@ -139,11 +153,25 @@ export class Guest {
     }
   }
 
+  /** The unit's state and logical clock, to move it to another tier. */
+  snapshot(): StateSnapshot {
+    return { entries: this.state.entries(), clock: this.#clock };
+  }
+
+  /** Take over a migrated unit's state and clock (before its first event here). */
+  restore(s: StateSnapshot): void {
+    this.state.replace(s.entries);
+    this.#clock = s.clock;
+  }
+
   /** Run the handler for one event; false if it threw (the error stays in the guest). */
   deliver(rec: InRecord): boolean {
     const h = this.#handlers[rec.s];
     if (h === undefined) return true;
     this.#clock++;
+    const trap = this.misses?.proto;
+    if (trap !== undefined && Object.getPrototypeOf(rec.p) !== trap)
+      Object.setPrototypeOf(rec.p, trap);
     const parts = this.#frozenValues ? Object.freeze(rec.p) : this.#ses.harden(rec.p);
     try {
       h(Object.freeze({ topic: rec.t, parts }));

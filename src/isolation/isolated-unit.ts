@@ -77,7 +77,7 @@ const DEFAULT_LIMITS: RemoteLimits = {
   maxInFlight: 4,
 };
 
-function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
+export function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
   const l = { ...DEFAULT_LIMITS, ...given };
   for (const [k, v] of Object.entries(l)) {
     if (!Number.isInteger(v) || v < 1)
@@ -95,14 +95,14 @@ export function measure(source: string): string {
  * The parts of a delivered view as plain data: name → value of the newest visible part (as
  * `toJSON`), in an object with no prototype, so that a part called `__proto__` is plain data.
  */
-function project(view: EventView): Record<string, unknown> {
+export function project(view: EventView): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const name of view.names()) out[name] = view.get(name);
   return out;
 }
 
 /** Builds and publishes the events of a unit's outputs, at its label, on the host side. */
-class Publisher {
+export class Publisher {
   readonly #ctx: UnitContext;
   readonly #engine: Engine;
   readonly #tags: Readonly<Record<string, Tag>>;

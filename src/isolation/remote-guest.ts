@@ -9,7 +9,6 @@
  * loop, a handler past its budget) is killed. The clock is the host's wall clock, so a guest
  * starved of CPU by a loaded machine can be killed too: budgets are generous by default.
  */
-import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import {
   isGuestMessage,
@@ -19,6 +18,11 @@ import {
   type InRecord,
   type OutRecord,
 } from './protocol.js';
+import {
+  childProcessTransport,
+  type RemoteTransport,
+  type TransportFactory,
+} from './tier3-transport.js';
 
 /** Why a guest ended. */
 export type EndReason = 'stopped' | 'cpu' | 'memory' | 'exit' | 'protocol' | 'start';
@@ -53,6 +57,8 @@ export interface RemoteHooks {
   outputs(outs: readonly OutRecord[], errors: number): void;
   /** The guest ended for a reason other than `stop()`. */
   ended(why: EndReason): void;
+  /** A `state` or `probe` message (managed units). */
+  extra?(m: Extract<GuestMessage, { k: 'state' | 'probe' }>): void;
 }
 
 export class RemoteGuest {
@@ -78,8 +84,15 @@ export class RemoteGuest {
     return this.#ended;
   }
 
-  /** Start the guest; resolves with its subscriptions, or null if it did not start. */
-  start(tier: 1 | 2, init: GuestInit): Promise<readonly string[] | null> {
+  /**
+   * Start the guest; resolves with its subscriptions, or null if it did not start. Tier 2 (and
+   * any tier given a `transport`) speaks the protocol over a RemoteTransport (tier3-transport.ts).
+   */
+  start(
+    tier: 1 | 2,
+    init: GuestInit,
+    transport?: TransportFactory,
+  ): Promise<readonly string[] | null> {
     const onMessage = (m: unknown): void => {
       this.#message(m);
     };
@@ -87,9 +100,9 @@ export class RemoteGuest {
       this.#end(why, false);
     };
     this.#ep =
-      tier === 1
+      tier === 1 && transport === undefined
         ? workerEndpoint(this.#limits, onMessage, onDead)
-        : childEndpoint(this.#limits, onMessage, onDead);
+        : transportEndpoint((transport ?? childProcessTransport)(this.#limits), onMessage, onDead);
     return new Promise((resolve) => {
       this.#onReady = resolve;
       this.#arm(this.#limits.startMs);
@@ -129,6 +142,11 @@ export class RemoteGuest {
     });
   }
 
+  /** Send a message outside the batch flow (`export`, `import`): only with a backlog of 0. */
+  post(m: HostMessage): void {
+    if (this.#ended === undefined && this.#onReady === undefined) this.#ep?.send(m);
+  }
+
   /** Kill the guest now (its backlog is dropped). */
   stop(): void {
     this.#end('stopped', true);
@@ -155,6 +173,10 @@ export class RemoteGuest {
       return;
     }
     const m: GuestMessage = raw;
+    if (m.k === 'state' || m.k === 'probe') {
+      this.#hooks.extra?.(m);
+      return;
+    }
     if (m.k === 'ready' || m.k === 'init-failed') {
       const ready = this.#onReady;
       if (ready === undefined) {
@@ -272,31 +294,21 @@ function workerEndpoint(
   };
 }
 
-function childEndpoint(
-  limits: RemoteLimits,
+function transportEndpoint(
+  t: RemoteTransport,
   onMessage: (m: unknown) => void,
   onDead: (why: EndReason) => void,
 ): Endpoint {
-  const c = fork(new URL('./child-entry.js', import.meta.url), [], {
-    serialization: 'advanced',
-    env: {},
-    execArgv: [`--max-old-space-size=${limits.memoryMb}`],
-    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  t.onReceiveBatch((ms) => {
+    for (const m of ms) onMessage(m);
   });
-  c.on('message', onMessage);
-  c.on('error', () => {
-    onDead('exit');
-  });
-  c.on('exit', (code, signal) => {
-    // V8 aborts a process past its heap limit (SIGABRT, or exit code 134).
-    onDead(signal === 'SIGABRT' || code === 134 ? 'memory' : 'exit');
-  });
+  t.onClose(onDead);
   return {
     send: (m) => {
-      if (c.connected) c.send(m);
+      t.sendBatch([m]);
     },
     kill: () => {
-      c.kill('SIGKILL');
+      t.close();
     },
   };
 }
