@@ -159,8 +159,10 @@ export class ManagedUnit {
       errors: (n) => {
         this.#gate.publisher.handlerErrors(n);
       },
+      heap: (bytes) => {
+        if (this.#heapBase < 0) this.#heapBase = bytes;
+      },
       window: (w, heap) => {
-        if (this.#heapBase < 0) this.#heapBase = heap;
         const v = probeValues(tier, w, heap, this.#heapBase);
         this.#probes = v;
         for (const f of this.#probed) f(v);

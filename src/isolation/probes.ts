@@ -22,7 +22,7 @@ export interface ProbeValues {
   /** CPU time per event: mean service time (ms), and the longest event (ms). */
   readonly cpuMsPerEvent: number;
   readonly serviceMaxMs: number;
-  /** Guest heap in use and its growth since the unit started in this tier (MB; 0 in tier 0). */
+  /** Guest heap in use, and its growth since the first batch in this tier (MB; 0 in tier 0). */
   readonly heapMb: number;
   readonly heapGrowthMb: number;
   /** Reads of part names the unit was not given (never which), total and per event. */

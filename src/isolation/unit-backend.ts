@@ -26,6 +26,8 @@ export interface BackendHooks {
   output(o: OutRecord): void;
   errors(n: number): void;
   window(w: WindowStats, heapBytes: number): void;
+  /** The guest's heap after a batch (tiers 1–3). */
+  heap(bytes: number): void;
   ended(why: EndReason): void;
 }
 
@@ -71,7 +73,10 @@ export async function startBackend(
     },
     extra: (m: Extract<GuestMessage, { k: 'state' | 'probe' }>) => {
       if (m.k === 'state') exported?.(m.state);
-      else for (const w of m.windows) hooks.window(w, m.heapBytes);
+      else {
+        hooks.heap(m.heapBytes);
+        for (const w of m.windows) hooks.window(w, m.heapBytes);
+      }
     },
   });
   const subs = await remote.start(tier === 1 ? 1 : 2, probed, tier === 3 ? transport : undefined);
