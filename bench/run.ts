@@ -2,7 +2,15 @@
  * `npm run bench -- <name>`: runs bench/<name>.ts (compiled). Each benchmark prints its figures
  * and, as its last line, one JSON object.
  */
-const BENCHES = ['label', 'dispatch', 'operators', 'flights', 'isolation', 'store'] as const;
+const BENCHES = [
+  'label',
+  'dispatch',
+  'operators',
+  'flights',
+  'isolation',
+  'store',
+  'migration',
+] as const;
 
 const name = process.argv[2];
 if (name === undefined || !(BENCHES as readonly string[]).includes(name)) {

@@ -10,7 +10,9 @@ import { Engine } from '../src/index.js';
 import { loopbackTransport, managedUnit, type ManagedTier } from '../src/isolation.js';
 
 const SOURCE = `unit.subscribe('in', (ev) => {
-  const k = 's' + ev.parts.p;
+  let w = 0;
+  for (let i = 0; i < 20000; i++) w += i;
+  const k = 's' + ev.parts.p + (w < 0 ? '!' : '');
   const sum = (unit.state.get(k) ?? 0) + ev.parts.v;
   unit.state.set(k, sum);
   if (ev.parts.v < 0) return;
@@ -30,13 +32,17 @@ interface Move {
 /** Events buffered during the pauses of every move so far (to show the pause is exercised). */
 const buffered: number[] = [];
 
-async function run(events: readonly Ev[], moves: readonly Move[]): Promise<unknown[]> {
+async function run(
+  events: readonly Ev[],
+  moves: readonly Move[],
+  start: ManagedTier,
+): Promise<unknown[]> {
   const engine = new Engine();
   const got: unknown[] = [];
   engine.unit({ name: 'c' }, (ctx) => ctx.subscribe('out', (ev) => got.push(ev.toJSON())));
   const u = await managedUnit(engine, {
     name: 'm',
-    tier: 0,
+    tier: start,
     source: SOURCE,
     deterministic: true,
     transport: () => loopbackTransport(),
@@ -54,9 +60,11 @@ async function run(events: readonly Ev[], moves: readonly Move[]): Promise<unkno
     const src = producers[e?.p ?? 0];
     if (e === undefined || src === undefined) continue;
     src.publish('in', src.event().add('p', e.p).add('v', e.v));
-    // While a move is under way, about one event per millisecond: the stream keeps flowing
-    // through the start of the new tier, the pause and the switch-over.
-    if (inFlight > 0) await new Promise((r) => setTimeout(r, 0));
+    // While a move is under way, a few events per turn of the event loop and a short sleep
+    // every 16: the stream keeps flowing through the start of the new tier, the pause (the old
+    // tier drains its backlog, then a round trip) and the switch-over.
+    if (inFlight > 0 && i % 16 === 15) await new Promise((r) => setTimeout(r, 1));
+    else if (inFlight > 0 && i % 4 === 3) await new Promise((r) => setImmediate(r));
     else if (i % 16 === 15) await new Promise((r) => setImmediate(r));
   }
   await Promise.all(moving);
@@ -72,15 +80,19 @@ describe('migration property', () => {
       fc.asyncProperty(
         fc.array(
           fc.record({ p: fc.integer({ min: 0, max: 2 }), v: fc.integer({ min: -3, max: 9 }) }),
-          { minLength: 1, maxLength: 400 },
+          { minLength: 150, maxLength: 500 },
         ),
-        fc.array(fc.record({ at: fc.nat(), to: fc.constantFrom<ManagedTier>(0, 1, 2, 3) }), {
-          minLength: 1,
-          maxLength: 3,
-        }),
-        async (events, moves) => {
-          const reference = await run(events, []);
-          const moved = await run(events, moves);
+        // Moves early in the stream, while events still flow; a move from tier 1–3 (the
+        // unit's first tier, or an earlier move's) waits in its pause for the old tier to
+        // drain, so events arrive and are buffered then.
+        fc.array(
+          fc.record({ at: fc.nat({ max: 63 }), to: fc.constantFrom<ManagedTier>(0, 1, 2, 3) }),
+          { minLength: 1, maxLength: 3 },
+        ),
+        fc.constantFrom<ManagedTier>(0, 1, 2, 3),
+        async (events, moves, start) => {
+          const reference = await run(events, [], 0);
+          const moved = await run(events, moves, start);
           assert.deepEqual(moved, reference);
         },
       ),

@@ -46,7 +46,7 @@ export function serveGuest(
         return;
       }
       case 'export':
-        if (guest !== undefined) send({ k: 'state', state: guest.snapshot() });
+        if (guest !== undefined) send({ k: 'state', state: guest.snapshot(m.mode) });
         return;
       case 'import':
         guest?.restore(m.state);

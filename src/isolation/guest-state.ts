@@ -10,6 +10,7 @@ export interface StateApi {
   set(key: string, value: unknown): void;
   delete(key: string): boolean;
   has(key: string): boolean;
+  /** The keys, in an unspecified order (not kept across a move). */
   keys(): string[];
   readonly size: number;
 }
@@ -21,23 +22,32 @@ function checkKey(key: unknown): string {
 
 export class GuestState {
   #map = new Map<string, unknown>();
+  /** Keys read or written since track() (a value read may be changed in place). */
+  #dirty: Set<string> | undefined;
   /** The API object the code gets (the caller hardens it). */
   readonly api: StateApi;
 
   constructor() {
-    const self = this;
-    this.api = {
-      get: (key) => self.#map.get(checkKey(key)),
-      set: (key, value) => {
-        self.#map.set(checkKey(key), value);
+    const api = {
+      get: (key: unknown) => {
+        this.#dirty?.add(checkKey(key));
+        return this.#map.get(checkKey(key));
       },
-      delete: (key) => self.#map.delete(checkKey(key)),
-      has: (key) => self.#map.has(checkKey(key)),
-      keys: () => [...self.#map.keys()],
-      get size() {
-        return self.#map.size;
+      set: (key: unknown, value: unknown) => {
+        this.#dirty?.add(checkKey(key));
+        this.#map.set(checkKey(key), value);
       },
+      delete: (key: unknown) => {
+        this.#dirty?.add(checkKey(key));
+        return this.#map.delete(checkKey(key));
+      },
+      has: (key: unknown) => this.#map.has(checkKey(key)),
+      keys: () => [...this.#map.keys()],
     };
+    this.api = Object.defineProperty(api, 'size', {
+      get: () => this.#map.size,
+      enumerable: true,
+    }) as typeof api & { readonly size: number };
   }
 
   get size(): number {
@@ -49,8 +59,31 @@ export class GuestState {
     return [...this.#map];
   }
 
+  /** Start noting the keys touched (a pre-copy migration: full copy first, then the delta). */
+  track(): void {
+    this.#dirty = new Set();
+  }
+
+  /** The keys touched since track(): their entries now, and those deleted; tracking ends. */
+  delta(): { entries: [string, unknown][]; deleted: string[] } {
+    const entries: [string, unknown][] = [];
+    const deleted: string[] = [];
+    for (const k of this.#dirty ?? []) {
+      if (this.#map.has(k)) entries.push([k, this.#map.get(k)]);
+      else deleted.push(k);
+    }
+    this.#dirty = undefined;
+    return { entries, deleted };
+  }
+
   /** Replace every entry (a migrated unit's state arriving). */
   replace(entries: readonly (readonly [string, unknown])[]): void {
     this.#map = new Map(entries);
+  }
+
+  /** Apply a delta on top of a copy received earlier. */
+  patch(entries: readonly (readonly [string, unknown])[], deleted: readonly string[]): void {
+    for (const [k, v] of entries) this.#map.set(k, v);
+    for (const k of deleted) this.#map.delete(k);
   }
 }

@@ -12,6 +12,7 @@
 import { GuestState } from './guest-state.js';
 import { missTrap, type MissTrap } from './miss-trap.js';
 import type {
+  ExportMode,
   GuestInit,
   InRecord,
   OutRecord,
@@ -153,14 +154,17 @@ export class Guest {
     }
   }
 
-  /** The unit's state and logical clock, to move it to another tier. */
-  snapshot(): StateSnapshot {
+  /** The unit's state and logical clock, to move it to another tier (see ExportMode). */
+  snapshot(mode: ExportMode = 'full'): StateSnapshot {
+    if (mode === 'delta') return { ...this.state.delta(), clock: this.#clock };
+    if (mode === 'track') this.state.track();
     return { entries: this.state.entries(), clock: this.#clock };
   }
 
   /** Take over a migrated unit's state and clock (before its first event here). */
   restore(s: StateSnapshot): void {
-    this.state.replace(s.entries);
+    if (s.deleted === undefined) this.state.replace(s.entries);
+    else this.state.patch(s.entries, s.deleted);
     this.#clock = s.clock;
   }
 

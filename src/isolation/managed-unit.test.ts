@@ -111,6 +111,45 @@ describe('managedUnit: live migration', () => {
     });
   }
 
+  it('unit.state (get, set, delete, has, keys, size) moves with deletes made during the pre-copy', async () => {
+    const source = `unit.subscribe('in', (ev) => {
+      const x = ev.parts.x;
+      unit.state.set('k' + x, { x });
+      unit.state.delete('k' + (x - 2));
+      let bad = 'none';
+      try { unit.state.set(1, 1) } catch { bad = 'refused' }
+      unit.publish('out', { size: unit.state.size, keys: unit.state.keys().join(), has: unit.state.has('k' + (x - 1)), v: unit.state.get('k' + x).x, bad });
+    });`;
+    const runOnce = async (to: ManagedTier | undefined): Promise<unknown[]> => {
+      const engine = new Engine();
+      const got: unknown[] = [];
+      engine.unit({ name: 'c' }, (ctx) => ctx.subscribe('out', (ev) => got.push(ev.toJSON())));
+      const u = await managedUnit(engine, { name: 'm', tier: 0, source });
+      const src = engine.unit({ name: 's' });
+      let moving: Promise<unknown> = Promise.resolve();
+      for (let x = 0; x < 400; x++) {
+        if (x === 100 && to !== undefined) moving = u.migrate(to);
+        src.publish('in', src.event().add('x', x));
+        if (x > 100 && x % 4 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await moving;
+      await settled(u);
+      await u.stop();
+      return got;
+    };
+    const reference = await runOnce(undefined);
+    assert.equal(reference.length, 400);
+    assert.deepEqual(reference[399], {
+      size: 2,
+      keys: 'k398,k399',
+      has: true,
+      v: 399,
+      bad: 'refused',
+    });
+    assert.deepEqual(await runOnce(1), reference);
+    assert.deepEqual(await runOnce(2), reference);
+  });
+
   it('a move to the tier it is in does nothing; tier 3 without a transport is refused and the unit stays', async () => {
     const engine = new Engine();
     const u = await managedUnit(engine, { name: 'm', tier: 0, source: COUNTER });

@@ -203,7 +203,7 @@ export class ManagedUnit {
 
   async #migrate(to: ManagedTier): Promise<MigrationRecord | undefined> {
     const from = this.#backend.tier;
-    if (to === from || this.#ended !== undefined) return undefined;
+    if (to === from || this.ended !== undefined) return undefined;
     const t0 = performance.now();
     const next = await this.#start(to);
     if (typeof next === 'string') throw new IsolationError(`unit '${this.name}': ${next}`);
@@ -212,15 +212,18 @@ export class ManagedUnit {
       next.stop();
       throw new IsolationError(`unit '${this.name}': not moved (ended, or subscribed differently)`);
     }
-    const t1 = performance.now();
-    this.#paused = true;
-    let keys = 0;
+    let keys: number;
+    let t1: number;
     try {
+      // Pre-copy while the unit runs: all of its state now, then (paused) only what changed.
+      const copy = await old.exportState('track');
+      keys = copy.entries.length;
+      next.importState(copy);
+      t1 = performance.now();
+      this.#paused = true;
       await old.drained();
       if (old.ended !== undefined) throw new Error('ended');
-      const state = await old.exportState();
-      keys = state.entries.length;
-      next.importState(state);
+      next.importState(await old.exportState('delta'));
     } catch {
       next.stop();
       this.#paused = false;

@@ -37,7 +37,7 @@ const action = z.union([
   z.literal('quarantine'),
   z.literal('kill'),
   z.strictObject({ escalate: z.union([z.literal(1), z.literal(2), z.literal(3)]) }),
-  z.strictObject({ throttle: z.number().positive().finite() }),
+  z.strictObject({ throttle: z.number().positive() }),
 ]);
 
 const rule = z.strictObject({

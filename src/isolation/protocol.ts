@@ -46,8 +46,11 @@ export type HostMessage =
   | { readonly k: 'init'; readonly init: GuestInit }
   | { readonly k: 'batch'; readonly id: number; readonly events: readonly InRecord[] }
   | { readonly k: 'ping'; readonly id: number }
-  /** Send the unit's state (answered by `state`); only when nothing is in flight. */
-  | { readonly k: 'export' }
+  /**
+   * Send the unit's state (answered by `state`): all of it; all of it and start noting the
+   * keys touched (`track`, while the unit runs); or only those keys (`delta`, when drained).
+   */
+  | { readonly k: 'export'; readonly mode?: ExportMode }
   /** Replace the unit's state (before any batch of a migrated unit). */
   | { readonly k: 'import'; readonly state: StateSnapshot };
 
@@ -68,10 +71,16 @@ export type GuestMessage =
   /** Probe windows completed while handling the batch just answered, and the guest's heap. */
   | { readonly k: 'probe'; readonly windows: readonly WindowStats[]; readonly heapBytes: number };
 
-/** A unit's state as it moves between tiers: its key-value entries and its logical clock. */
+export type ExportMode = 'full' | 'track' | 'delta';
+
+/**
+ * A unit's state as it moves between tiers: its key-value entries and its logical clock; a
+ * delta (`deleted` present) applies on top of a copy sent before.
+ */
 export interface StateSnapshot {
   readonly entries: readonly (readonly [string, unknown])[];
   readonly clock: number;
+  readonly deleted?: readonly string[];
 }
 
 /** One window of probe measurements (probe-window.ts), plain numbers only. */

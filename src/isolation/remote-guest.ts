@@ -142,7 +142,10 @@ export class RemoteGuest {
     });
   }
 
-  /** Send a message outside the batch flow (`export`, `import`): only with a backlog of 0. */
+  /**
+   * Send a message outside the batch flow (`export`, `import`), now: it may overtake events
+   * queued but not yet sent, so a caller that needs an order waits for a backlog of 0.
+   */
   post(m: HostMessage): void {
     if (this.#ended === undefined && this.#onReady === undefined) this.#ep?.send(m);
   }

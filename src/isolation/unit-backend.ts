@@ -9,6 +9,7 @@ import { ensureLockdown, Guest } from './guest.js';
 import { project } from './isolated-unit.js';
 import { ProbeWindow } from './probe-window.js';
 import type {
+  ExportMode,
   GuestInit,
   GuestMessage,
   InRecord,
@@ -42,8 +43,8 @@ export interface Backend {
   drained(): Promise<void>;
   /** Resolves when the backlog is small enough to send more. */
   ready(): Promise<void>;
-  /** The unit's state; only when drained. */
-  exportState(): Promise<StateSnapshot>;
+  /** The unit's state (`full` and `delta` only when drained; `track` any time). */
+  exportState(mode?: ExportMode): Promise<StateSnapshot>;
   /** Take a migrated unit's state; before the first delivery. */
   importState(s: StateSnapshot): void;
   /** End the guest now (quietly: `ended` is not called). */
@@ -94,7 +95,7 @@ export async function startBackend(
     },
     drained: () => remote.below(0),
     ready: () => remote.below(low),
-    exportState: () =>
+    exportState: (mode) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           done(undefined);
@@ -106,7 +107,7 @@ export async function startBackend(
           else resolve(s);
         };
         exported = done;
-        remote.post({ k: 'export' });
+        remote.post(mode === undefined ? { k: 'export' } : { k: 'export', mode });
       }),
     importState: (state) => {
       remote.post({ k: 'import', state });
@@ -166,7 +167,7 @@ async function tier0(init: GuestInit, hooks: BackendHooks): Promise<Backend | st
     },
     drained: () => Promise.resolve(),
     ready: () => Promise.resolve(),
-    exportState: () => Promise.resolve(g.snapshot()),
+    exportState: (mode) => Promise.resolve(g.snapshot(mode)),
     importState: (state) => {
       g.restore(state);
     },
