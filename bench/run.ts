@@ -9,6 +9,7 @@ const BENCHES = [
   'flights',
   'isolation',
   'store',
+  'gateway',
   'migration',
 ] as const;
 

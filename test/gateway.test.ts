@@ -3,7 +3,7 @@
  * projection through the store, refused == not found, shim, SSE, bad input.
  */
 import assert from 'node:assert/strict';
-import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
+import { FacetedStore, type StoreView } from '../src/store.js';
 import { after, before, describe, it } from 'node:test';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { Engine } from '../src/engine/engine.js';
@@ -19,7 +19,14 @@ import {
   shim,
   type Route,
 } from '../src/gateway.js';
-import { call, hsToken, JWT_SECRET, mattering, readSse } from './support/gateway-client.js';
+import {
+  call,
+  hsToken,
+  JWT_SECRET,
+  mattering,
+  readSse,
+  kvRoutes,
+} from './support/gateway-client.js';
 
 // The real faceted store (`sluice/store`, memory backend): the gateway only ever sees
 // `storeAt(label)`.
@@ -58,22 +65,7 @@ async function legacyCounter(request: {
 }
 
 const routes: Route<StoreView>[] = [
-  {
-    method: 'PUT',
-    path: '/kv/:k',
-    handler: async (req, ctx) => {
-      await ctx.store.put(req.params.k ?? '', req.body as JsonValue);
-      return { status: 204 };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/kv/:k',
-    handler: async (req, ctx) => {
-      const v = await ctx.store.get(req.params.k ?? '');
-      return v === undefined ? ctx.notFound() : { body: { value: v } };
-    },
-  },
+  ...kvRoutes,
   // Declares its response secret to bob: only a principal cleared for bob may receive it.
   { method: 'GET', path: '/declared/bob', handler: () => ({ body: { x: 1 }, label: B }) },
   {

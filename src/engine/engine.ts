@@ -99,6 +99,8 @@ export class Engine {
   #idleWaiters: (() => void)[] = [];
   #delivered = 0;
   #depth = 0;
+  /** Valves closed now (see `valve`). */
+  #closedValves = 0;
 
   constructor(options: EngineOptions = {}) {
     this.audit = options.audit instanceof AuditLog ? options.audit : new AuditLog(options.audit);
@@ -187,9 +189,33 @@ export class Engine {
     return createSink(name, label, write);
   }
 
-  /** Resolves when the queue is at or below its low-water mark. */
+  /**
+   * A valve for a buffer outside the engine's queue (an isolated unit's backlog): while any
+   * valve is closed, `publish` outside dispatch returns false and `ready()` waits, exactly as
+   * when the queue is above its high-water mark, so sources slow down for it too.
+   */
+  valve(): { close(): void; open(): void } {
+    let closed = false;
+    return Object.freeze({
+      close: () => {
+        if (!closed) {
+          closed = true;
+          this.#closedValves++;
+        }
+      },
+      open: () => {
+        if (closed) {
+          closed = false;
+          this.#closedValves--;
+          this.#wake();
+        }
+      },
+    });
+  }
+
+  /** Resolves when the queue is at or below its low-water mark (and every valve is open). */
   ready(): Promise<void> {
-    if (this.#size <= this.#lowWater) return Promise.resolve();
+    if (this.#size <= this.#lowWater && this.#closedValves === 0) return Promise.resolve();
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
@@ -262,7 +288,7 @@ export class Engine {
     // tell a handler how much secret work is pending (a write-down). A handler cannot wait for
     // the queue anyway (dispatch is synchronous): it is told `true`; sources outside dispatch
     // get the real signal.
-    return this.#running || this.#size < this.#highWater;
+    return this.#running || (this.#size < this.#highWater && this.#closedValves === 0);
   }
 
   #topicOf(u: UnitState, topic: string): TopicRecord | undefined {
@@ -351,7 +377,7 @@ export class Engine {
   };
 
   #wake(): void {
-    if (this.#size <= this.#lowWater && this.#readyWaiters.length > 0) {
+    if (this.#size <= this.#lowWater && this.#closedValves === 0 && this.#readyWaiters.length > 0) {
       const w = this.#readyWaiters;
       this.#readyWaiters = [];
       for (const r of w) r();

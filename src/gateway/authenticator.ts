@@ -57,7 +57,14 @@ export class Authenticator {
         ...(j.audience === undefined ? {} : { audience: j.audience }),
       };
       if (j.secret !== undefined) {
-        const key = new TextEncoder().encode(j.secret);
+        // Imported once as a CryptoKey: given raw bytes, jose imports the key on every verify.
+        const key = await crypto.subtle.importKey(
+          'raw',
+          new TextEncoder().encode(j.secret),
+          { name: 'HMAC', hash: 'SHA-256' },
+          false,
+          ['verify'],
+        );
         jwt.push(verifier(key, { ...base, algorithms: ['HS256'] }));
       }
       if (j.publicKey !== undefined) {
@@ -131,7 +138,7 @@ export class Authenticator {
   }
 }
 
-function verifier(key: CryptoKey | Uint8Array, options: JWTVerifyOptions): Verifier {
+function verifier(key: CryptoKey, options: JWTVerifyOptions): Verifier {
   return async (token) => {
     const { payload } = await jwtVerify(token, key, options);
     if (typeof payload.sub !== 'string') throw new Error('no subject');

@@ -21,7 +21,12 @@ function message(raw: unknown): string {
 describe('gateway config', () => {
   it('applies defaults to a minimal config', () => {
     const c = parseConfig({ principals: { a: { clearance: {} } } });
-    assert.deepEqual(c.server, { host: '127.0.0.1', port: 8080, bodyLimit: 65536 });
+    assert.deepEqual(c.server, {
+      host: '127.0.0.1',
+      port: 8080,
+      bodyLimit: 65536,
+      handlerTimeoutMs: 10000,
+    });
     assert.deepEqual(c.tags, []);
     assert.deepEqual(c.principals.a, {
       clearance: { secrecy: [], integrity: [] },

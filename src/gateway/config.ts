@@ -70,6 +70,8 @@ export const configSchema = z
           .min(1)
           .max(64 * 1024 * 1024)
           .default(65536),
+        /** Milliseconds a handler may run before the request ends with 504 (default 10 s). */
+        handlerTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
       })
       .prefault({}),
     /** Tags the host creates at start, by name. */

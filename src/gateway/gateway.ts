@@ -14,15 +14,16 @@ import { ConfigError } from '../errors.js';
 import { Label, type Tag } from '../labels.js';
 import { Authenticator } from './authenticator.js';
 import type { GatewayConfig } from './config.js';
-import { invoke, type GatewayRequest, type Handler } from './handler.js';
+import { invoke, type GatewayRequest, type Handler, type InvokeHost } from './handler.js';
 import {
+  clientErrorHandler,
   describeRequestError,
   GatewayError,
   sendError,
   sendNotFound,
   UNAUTHENTICATED,
 } from './http-error.js';
-import { invocationLabel, LABEL_HEADER } from './invocation-label.js';
+import { InvocationLabels, LABEL_HEADER } from './invocation-label.js';
 import { buildPrincipals, createTags, type Principal } from './principals.js';
 import { clearedStream, sendSse, type StreamRoute } from './sse.js';
 
@@ -33,6 +34,8 @@ export interface Route<S> {
   /** A Fastify path (`/records/:id`). */
   readonly path: string;
   readonly handler: Handler<S>;
+  /** Milliseconds this route's handler may run (default: `server.handlerTimeoutMs`). */
+  readonly timeoutMs?: number;
 }
 
 export interface GatewayOptions<S> {
@@ -56,19 +59,27 @@ interface Invocation {
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'cookie']);
 
 function toGatewayRequest(r: FastifyRequest): GatewayRequest {
+  // Plain loops rather than Object.entries: this runs on every request.
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r.headers)) {
-    if (v === undefined || CREDENTIAL_HEADERS.has(k)) continue;
+  const h = r.headers;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || !Object.hasOwn(h, k) || CREDENTIAL_HEADERS.has(k)) continue;
     headers[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   const q = (r.query ?? {}) as Record<string, string | string[]>;
   const query: Record<string, string | readonly string[]> = {};
-  for (const [k, v] of Object.entries(q)) query[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+  for (const k in q) {
+    if (!Object.hasOwn(q, k)) continue;
+    const v = q[k] as string | string[];
+    query[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
+  }
   const params = { ...(r.params as Record<string, string> | undefined) };
-  const path = r.url.split('?', 1)[0] ?? '/';
+  const url = r.url;
+  const qm = url.indexOf('?');
   return Object.freeze({
     method: r.method,
-    path,
+    path: qm < 0 ? url : url.slice(0, qm),
     params: Object.freeze(params),
     query: Object.freeze(query),
     headers: Object.freeze(headers),
@@ -82,7 +93,9 @@ export class Gateway<S> {
   readonly #tags: ReadonlyMap<string, TagGrant>;
   readonly #principals: ReadonlyMap<string, Principal>;
   readonly #auth: Authenticator;
+  readonly #labels: InvocationLabels;
   readonly #storeAt: (label: Label) => S;
+  readonly #timeoutMs: number;
   readonly #calls = new WeakMap<FastifyRequest, Invocation>();
   #url: string | undefined;
 
@@ -97,7 +110,9 @@ export class Gateway<S> {
     this.#tags = tags;
     this.#principals = principals;
     this.#auth = auth;
+    this.#labels = new InvocationLabels(tags);
     this.#storeAt = o.storeAt;
+    this.#timeoutMs = o.config.server.handlerTimeoutMs;
     this.#app = Fastify({
       logger: false,
       bodyLimit: o.config.server.bodyLimit,
@@ -105,6 +120,7 @@ export class Gateway<S> {
       onConstructorPoisoning: 'error',
       forceCloseConnections: true,
       return503OnClosing: true,
+      clientErrorHandler,
     });
     this.#app.removeContentTypeParser('text/plain');
     this.#app.setNotFoundHandler((_req, reply) => sendNotFound(reply));
@@ -164,7 +180,7 @@ export class Gateway<S> {
   readonly #onRequest = async (req: FastifyRequest): Promise<void> => {
     const principal = await this.#auth.authenticate(req.headers);
     const h = req.headers[LABEL_HEADER];
-    const label = invocationLabel(principal, Array.isArray(h) ? h.join(';') : h, this.#tags);
+    const label = this.#labels.labelFor(principal, Array.isArray(h) ? h.join(';') : h);
     if (label === undefined) {
       throw new GatewayError(
         403,
@@ -183,16 +199,23 @@ export class Gateway<S> {
 
   /** Add a handler route (before `listen`). */
   route(r: Route<S>): this {
+    const timeoutMs = r.timeoutMs ?? this.#timeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
+      throw new ConfigError(`route ${r.path}: timeoutMs is an integer from 1 to 600000`);
+    }
+    const host: InvokeHost<S> = { engine: this.engine, storeAt: this.#storeAt, timeoutMs };
     this.#app.route({
       method: r.method,
       url: r.path,
       onRequest: this.#onRequest,
       handler: async (request, reply) => {
         const { principal, label } = this.#invocation(request);
-        const host = { engine: this.engine, storeAt: this.#storeAt };
         const out = await invoke(r.handler, toGatewayRequest(request), principal, label, host);
         if (out.kind === 'not-found') return sendNotFound(reply);
         if (out.kind === 'error') return sendError(reply, 500, 'internal', 'internal error');
+        if (out.kind === 'timeout') {
+          return sendError(reply, 504, 'timeout', 'the handler did not finish in time');
+        }
         reply.code(out.status).headers(out.headers);
         return reply.send(out.body);
       },

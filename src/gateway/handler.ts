@@ -7,9 +7,9 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { UnitContext } from '../engine/unit-context.js';
-import { MalformedInputError } from '../errors.js';
 import { Label, type PartValue } from '../labels.js';
 import type { Principal } from './principals.js';
+import { endedError, revocable, type Lease } from './revocable.js';
 
 /** What a handler is told about the request (frozen; credentials removed). */
 export interface GatewayRequest {
@@ -48,7 +48,10 @@ export interface HandlerContext<S> {
   readonly principal: string;
   /** The invocation label (fixed for the whole invocation). */
   readonly label: Label;
-  /** The store seen at the invocation label (the host's `storeAt(label)`). */
+  /**
+   * The store seen at the invocation label (the host's `storeAt(label)`), through a handle that
+   * is revoked when the invocation ends (a later call throws, reads and writes nothing).
+   */
   readonly store: S;
   /** Publish an event of these parts on `topic` on the engine, as a unit at the invocation label. */
   publish(
@@ -77,11 +80,14 @@ export type Outcome =
       readonly body: string | undefined;
     }
   | { readonly kind: 'not-found' }
-  | { readonly kind: 'error' };
+  | { readonly kind: 'error' }
+  | { readonly kind: 'timeout' };
 
 export interface InvokeHost<S> {
   readonly engine: Engine;
   readonly storeAt: (label: Label) => S;
+  /** Milliseconds the handler may run before the invocation ends with `timeout`. */
+  readonly timeoutMs: number;
 }
 
 /** Headers a handler may not set (the server owns framing and connection handling). */
@@ -97,10 +103,16 @@ const HEADER_VALUE = /^[\t\x20-\x7e]{0,4096}$/;
 
 let unitSeq = 0;
 
+/** Every "not found" outcome is this one object: refused, absent and unknown share one path. */
+export const NOT_FOUND_OUTCOME: Outcome = Object.freeze({ kind: 'not-found' });
+const ERROR_OUTCOME: Outcome = Object.freeze({ kind: 'error' });
+const TIMEOUT_OUTCOME: Outcome = Object.freeze({ kind: 'timeout' });
+const TIMED_OUT = Symbol('timed out');
+
 /** Turn a handler's response into wire form, or refuse it at the boundary. */
 function serialize(res: GatewayResponse): Outcome {
   const status = res.status ?? 200;
-  if (!Number.isInteger(status) || status < 200 || status > 599) return { kind: 'error' };
+  if (!Number.isInteger(status) || status < 200 || status > 599) return ERROR_OUTCOME;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers ?? {})) {
     const name = k.toLowerCase();
@@ -110,7 +122,7 @@ function serialize(res: GatewayResponse): Outcome {
       typeof v !== 'string' ||
       !HEADER_VALUE.test(v)
     ) {
-      return { kind: 'error' };
+      return ERROR_OUTCOME;
     }
     headers[name] = v;
   }
@@ -120,18 +132,27 @@ function serialize(res: GatewayResponse): Outcome {
     try {
       body = JSON.stringify(res.body ?? null);
     } catch {
-      return { kind: 'error' };
+      return ERROR_OUTCOME;
     }
     headers['content-type'] = 'application/json; charset=utf-8';
   }
   return { kind: 'response', status, headers, body };
 }
 
+/** Audit after the response has gone out, so a refusal adds no latency that "absent" lacks. */
+function auditLater(engine: Engine, entry: Parameters<Engine['audit']['record']>[0]): void {
+  setImmediate(() => {
+    engine.audit.record(entry);
+  });
+}
+
 /**
- * Run `handler` for `principal` at `label` (already checked ⊑ the principal's clearance). The
- * engine unit that publishes is made on first use and closed when the invocation ends; the
- * store view is made on first use. A handler that throws gives `error` (audited as the unit's
- * error, with no detail).
+ * Run `handler` for `principal` at `label` (already checked ⊑ the principal's clearance), for at
+ * most `host.timeoutMs` (a constant of the route, never chosen by data). The engine unit that
+ * publishes is made on first use and closed when the invocation ends; the store handle is made
+ * on first use and revoked when the invocation ends (so a handler still running after its
+ * timeout, or one that kept the handle, reads and writes nothing more). A handler that throws
+ * gives `error`, one that does not finish in time `timeout`, both audited with no detail.
  */
 export async function invoke<S>(
   handler: Handler<S>,
@@ -142,13 +163,13 @@ export async function invoke<S>(
 ): Promise<Outcome> {
   let unit: UnitContext | undefined;
   let store: { value: S } | undefined;
-  let open = true;
+  const lease: Lease = { open: true };
   const ctx: HandlerContext<S> = Object.freeze({
     principal: principal.name,
     label,
     get store(): S {
-      if (!open) throw new MalformedInputError('this invocation has ended');
-      store ??= { value: host.storeAt(label) };
+      if (!lease.open) throw endedError();
+      store ??= { value: revocable(host.storeAt(label), lease) };
       return store.value;
     },
     publish(
@@ -156,7 +177,7 @@ export async function invoke<S>(
       parts: Readonly<Record<string, PartValue>>,
       options?: PublishPartsOptions,
     ) {
-      if (!open) throw new MalformedInputError('this invocation has ended');
+      if (!lease.open) throw endedError();
       unit ??= host.engine.unit({
         name: `gateway/${principal.name}/${String(++unitSeq)}`,
         label,
@@ -172,35 +193,54 @@ export async function invoke<S>(
     },
     notFound: () => NOT_FOUND,
   });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const r: unknown = await handler(req, ctx);
-    if (r === NOT_FOUND) return { kind: 'not-found' };
-    if (typeof r !== 'object' || r === null) return { kind: 'error' };
+    const r = await new Promise<unknown>((resolve, reject) => {
+      timer = setTimeout(resolve, host.timeoutMs, TIMED_OUT);
+      // A rejection after the deadline lands here too, and is ignored with the late result.
+      Promise.resolve(req)
+        .then((q) => handler(q, ctx))
+        .then(resolve, reject);
+    });
+    if (r === TIMED_OUT) {
+      auditLater(host.engine, {
+        kind: 'unit-error',
+        unit: `gateway/${principal.name}`,
+        op: `handler for ${req.method} timed out after ${String(host.timeoutMs)} ms`,
+        from: label.toString(),
+      });
+      return TIMEOUT_OUTCOME;
+    }
+    if (typeof r !== 'object' || r === null) return ERROR_OUTCOME;
+    // The check runs for every response, "not found" included, so all take the same path.
     const res = r as GatewayResponse;
     const clearance = principal.clearance;
     const out =
       res.label === undefined ? label : label.join(Label.assert(res.label, 'response label'));
-    if (out !== clearance && !out.flowsTo(clearance)) {
-      host.engine.audit.record({
+    const allowed = out === clearance || out.flowsTo(clearance);
+    if (r === NOT_FOUND) return NOT_FOUND_OUTCOME;
+    if (!allowed) {
+      auditLater(host.engine, {
         kind: 'refused-output',
         unit: `gateway/${principal.name}`,
         op: `response to ${req.method}: sent as not found`,
         from: out.toString(),
         to: clearance.toString(),
       });
-      return { kind: 'not-found' };
+      return NOT_FOUND_OUTCOME;
     }
     return serialize(res);
   } catch {
-    host.engine.audit.record({
+    auditLater(host.engine, {
       kind: 'unit-error',
       unit: `gateway/${principal.name}`,
       op: `handler for ${req.method} threw`,
       from: label.toString(),
     });
-    return { kind: 'error' };
+    return ERROR_OUTCOME;
   } finally {
-    open = false;
+    clearTimeout(timer);
+    lease.open = false;
     unit?.close();
   }
 }

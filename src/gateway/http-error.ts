@@ -3,6 +3,7 @@
  * "not found" response that unknown routes, refused responses and refused streams all send
  * (same status, same bytes, same headers).
  */
+import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { SluiceError } from '../errors.js';
 
@@ -83,4 +84,32 @@ export function describeRequestError(err: unknown): {
     return { status, code: 'bad_request', message: 'the request is malformed' };
   }
   return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (headers too large, a malformed
+ * request line, a request that took too long): the same error shape, written on the socket,
+ * which is then closed.
+ */
+export function clientErrorHandler(err: Error & { code?: unknown }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let body = errorBody('bad_request', 'the request is malformed');
+  let reason = 'Bad Request';
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    reason = 'Request Header Fields Too Large';
+    body = errorBody('headers_too_large', 'the request headers are too large');
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    reason = 'Request Timeout';
+    body = errorBody('request_timeout', 'the request took too long to arrive');
+  }
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${String(status)} ${reason}\r\nContent-Type: ${JSON_TYPE}\r\n` +
+        `Content-Length: ${String(Buffer.byteLength(body))}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

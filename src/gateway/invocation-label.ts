@@ -47,3 +47,35 @@ export function invocationLabel(
   if (!principal.authority.mayRelabel(extra, Label.integrity(...integrity))) return undefined;
   return requested;
 }
+
+/** Distinct `sluice-label` values remembered per principal (then the memo starts afresh). */
+const MEMO_LIMIT = 64;
+/** Longest `sluice-label` value considered (a longer one is refused like any bad label). */
+export const LABEL_HEADER_LIMIT = 1024;
+
+/**
+ * `invocationLabel` memoized per (principal, header value): the answer is a pure function of the
+ * two (tags and principals are fixed when the gateway starts), so a repeated header is not parsed
+ * again. A refusal is remembered as `null` and refused again.
+ */
+export class InvocationLabels {
+  readonly #tags: ReadonlyMap<string, TagGrant>;
+  readonly #memo = new WeakMap<Principal, Map<string, Label | null>>();
+
+  constructor(tags: ReadonlyMap<string, TagGrant>) {
+    this.#tags = tags;
+  }
+
+  labelFor(principal: Principal, header: string | undefined): Label | undefined {
+    if (header === undefined) return principal.clearance;
+    if (header.length > LABEL_HEADER_LIMIT) return undefined;
+    let m = this.#memo.get(principal);
+    if (m === undefined) this.#memo.set(principal, (m = new Map<string, Label | null>()));
+    const hit = m.get(header);
+    if (hit !== undefined) return hit ?? undefined;
+    const label = invocationLabel(principal, header, this.#tags);
+    if (m.size >= MEMO_LIMIT) m.clear();
+    m.set(header, label ?? null);
+    return label;
+  }
+}

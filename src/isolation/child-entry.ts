@@ -1,4 +1,4 @@
-/** Tier 2: the guest in a child process (started by remote-unit.ts with `fork`). */
+/** Tier 2: the guest in a child process (started by remote-guest.ts with `fork`). */
 import { serveGuest } from './guest-loop.js';
 import type { HostMessage } from './protocol.js';
 

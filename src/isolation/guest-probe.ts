@@ -1,45 +1,31 @@
 /**
- * The probes of a guest in tier 1 or 2: times each event of a batch, counts its outputs and
- * not-found reads into probe windows, and reports the windows completed (and its heap) after
- * each batch. Measured inside the guest, so the host's hot path pays nothing for them.
+ * The probes around each delivery of a probed unit, in every tier: its service time, the
+ * outputs it made and its not-found reads, into probe windows (probe-window.ts). Tier 0 runs
+ * it on the host's thread; tiers 1–3 inside the guest (guest-loop.ts), which reports the
+ * windows completed, and its heap, after each batch.
  */
-import { getHeapStatistics } from 'node:v8';
-import type { Guest } from './guest.js';
+import { swapMisses } from './miss-trap.js';
 import { ProbeWindow } from './probe-window.js';
-import type { GuestMessage, InRecord, WindowStats } from './protocol.js';
+import type { WindowStats } from './protocol.js';
 
-export class GuestProbe {
-  readonly #guest: Guest;
+export class EventProbe {
   readonly #outputs: () => number;
-  #windows: WindowStats[] = [];
-  readonly #window = new ProbeWindow((w) => this.#windows.push(w));
+  readonly #window: ProbeWindow;
 
-  /** `outputs()`: outputs made so far in this batch. */
-  constructor(guest: Guest, outputs: () => number) {
-    this.#guest = guest;
+  /** `outputs()`: outputs made so far (any count that grows by one per output). */
+  constructor(outputs: () => number, done: (w: WindowStats) => void) {
     this.#outputs = outputs;
+    this.#window = new ProbeWindow(done);
   }
 
-  /** Deliver a batch; returns how many handlers threw. */
-  deliverAll(events: readonly InRecord[]): number {
-    const g = this.#guest;
-    let errors = 0;
-    for (const e of events) {
-      const misses = g.misses?.count ?? 0;
-      const outs = this.#outputs();
-      const t0 = performance.now();
-      const ok = g.deliver(e);
-      const ms = performance.now() - t0;
-      if (!ok) errors++;
-      this.#window.record(t0, ms, this.#outputs() - outs, !ok, (g.misses?.count ?? 0) - misses);
-    }
-    return errors;
-  }
-
-  /** The windows completed since the last message, and the heap in use. */
-  message(): GuestMessage {
-    const windows = this.#windows;
-    this.#windows = [];
-    return { k: 'probe', windows, heapBytes: getHeapStatistics().used_heap_size };
+  /** Run one delivery (true: its handler did not throw) and record it. */
+  run(deliver: () => boolean): boolean {
+    const outer = swapMisses(0);
+    const before = this.#outputs();
+    const t0 = performance.now();
+    const ok = deliver();
+    const ms = performance.now() - t0;
+    this.#window.record(t0, ms, this.#outputs() - before, !ok, swapMisses(outer));
+    return ok;
   }
 }

@@ -9,16 +9,9 @@
  * the intrinsics are frozen; `Date.now()` and `Math.random()` throw, unless the deterministic
  * mode replaces them with a logical clock (events handled so far) and a seeded generator.
  */
+import { RecordEvent, ViewEvent } from './guest-event.js';
 import { GuestState } from './guest-state.js';
-import { missTrap, type MissTrap } from './miss-trap.js';
-import type {
-  ExportMode,
-  GuestInit,
-  InRecord,
-  OutRecord,
-  PartLabelRequest,
-  StateSnapshot,
-} from './protocol.js';
+import type { ExportMode, GuestInit, PartLabelRequest, StateSnapshot } from './protocol.js';
 
 interface Ses {
   lockdown(options?: Record<string, string>): void;
@@ -48,6 +41,9 @@ export async function ensureLockdown(): Promise<Ses> {
       domainTaming: 'unsafe',
     });
   }
+  // Once per realm: the classes of what handlers receive are shared by every guest here.
+  g.harden(ViewEvent);
+  g.harden(RecordEvent);
   ses = g;
   return g;
 }
@@ -64,7 +60,14 @@ function seeded(seed: number): () => number {
   };
 }
 
-type Handler = (event: { readonly topic: string; readonly parts: object }) => void;
+type Handler = (event: ViewEvent | RecordEvent) => void;
+
+/** Receives each publish of a guest, in order, while its handler runs. */
+export type Emit = (
+  topic: string,
+  parts: Readonly<Record<string, unknown>>,
+  labels: Readonly<Record<string, PartLabelRequest>> | undefined,
+) => void;
 
 function isNames(x: unknown): x is readonly string[] {
   return Array.isArray(x) && x.every((s) => typeof s === 'string');
@@ -88,24 +91,16 @@ function checkLabels(labels: unknown): Record<string, PartLabelRequest> | undefi
 
 /**
  * One unit's code in its compartment. `emit` receives each publish, in order, while the
- * handler runs. `frozenValues`: the host has already deep-frozen every part value (tier 0:
- * the engine's parts), so only the records are frozen; otherwise the whole record is hardened.
+ * handler runs (the parts object as the code gave it: the receiver copies what it keeps).
  */
 export class Guest {
   readonly subscriptions: string[] = [];
   readonly #handlers: Handler[] = [];
-  readonly #ses: Ses;
-  readonly #frozenValues: boolean;
   #clock = 0;
   /** The unit's key-value state (`unit.state`), which moves with it between tiers. */
   readonly state = new GuestState();
-  /** The not-found probe (only when `init.probes`). */
-  readonly misses: MissTrap | undefined;
 
-  constructor(s: Ses, init: GuestInit, emit: (out: OutRecord) => void, frozenValues: boolean) {
-    this.#ses = s;
-    this.#frozenValues = frozenValues;
-    this.misses = init.probes === true ? missTrap() : undefined;
+  constructor(s: Ses, init: GuestInit, emit: Emit) {
     let loading = true;
     const subs = this.subscriptions;
     const handlers = this.#handlers;
@@ -124,12 +119,7 @@ export class Guest {
           throw new TypeError('a topic is a non-empty string');
         if (typeof parts !== 'object' || parts === null || Array.isArray(parts))
           throw new TypeError('parts is an object of name → value');
-        const l = checkLabels(labels);
-        emit(
-          l === undefined
-            ? { t: topic, p: parts as Record<string, unknown> }
-            : { t: topic, p: parts as Record<string, unknown>, l },
-        );
+        emit(topic, parts as Record<string, unknown>, checkLabels(labels));
       },
       state: this.state.api,
     });
@@ -168,17 +158,16 @@ export class Guest {
     this.#clock = s.clock;
   }
 
-  /** Run the handler for one event; false if it threw (the error stays in the guest). */
-  deliver(rec: InRecord): boolean {
-    const h = this.#handlers[rec.s];
+  /**
+   * Run the handler of subscription `sub` for one event; false if it threw (the error stays in
+   * the guest). `event`'s values are deeply frozen already (see guest-event.ts).
+   */
+  deliver(sub: number, event: ViewEvent | RecordEvent): boolean {
+    const h = this.#handlers[sub];
     if (h === undefined) return true;
     this.#clock++;
-    const trap = this.misses?.proto;
-    if (trap !== undefined && Object.getPrototypeOf(rec.p) !== trap)
-      Object.setPrototypeOf(rec.p, trap);
-    const parts = this.#frozenValues ? Object.freeze(rec.p) : this.#ses.harden(rec.p);
     try {
-      h(Object.freeze({ topic: rec.t, parts }));
+      h(event);
       return true;
     } catch {
       return false;

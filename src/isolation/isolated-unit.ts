@@ -16,14 +16,14 @@ import {
   Label,
   SluiceError,
   type Engine,
-  type EventView,
   type Privilege,
   type Subscription,
   type Tag,
   type UnitContext,
 } from '../index.js';
 import { ensureLockdown, Guest } from './guest.js';
-import type { GuestInit, InRecord, OutRecord, PartLabelRequest } from './protocol.js';
+import { ViewEvent } from './guest-event.js';
+import type { GuestInit, PartLabelRequest } from './protocol.js';
 import { RemoteGuest, type EndReason, type RemoteLimits } from './remote-guest.js';
 
 export type Tier = 0 | 1 | 2;
@@ -53,6 +53,8 @@ export interface IsolatedUnit {
   readonly measurement: string;
   /** Why the unit ended (undefined while it runs). */
   readonly ended: EndReason | undefined;
+  /** Events delivered to the unit and not yet handled (tier 0: always 0; bounded in tiers 1, 2). */
+  readonly backlog: number;
   /** Resolves when every event delivered so far is handled and its publishes are made. */
   idle(): Promise<void>;
   /** Resolves when the unit's backlog is small enough to send it more (backpressure). */
@@ -91,16 +93,6 @@ export function measure(source: string): string {
   return `sha256:${createHash('sha256').update(source, 'utf8').digest('hex')}`;
 }
 
-/**
- * The parts of a delivered view as plain data: name → value of the newest visible part (as
- * `toJSON`), in an object with no prototype, so that a part called `__proto__` is plain data.
- */
-export function project(view: EventView): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const name of view.names()) out[name] = view.get(name);
-  return out;
-}
-
 /** Builds and publishes the events of a unit's outputs, at its label, on the host side. */
 export class Publisher {
   readonly #ctx: UnitContext;
@@ -134,28 +126,76 @@ export class Publisher {
     return l;
   }
 
-  /** Publish one output; a refused one is audited (by the engine or here) and dropped. */
-  publish(o: OutRecord): void {
+  /** The label requested for part `name` (undefined: the unit's label). */
+  #partLabel(l: unknown, name: string): Label | undefined {
+    if (l === undefined || !Object.hasOwn(l as object, name)) return undefined;
+    return this.#label((l as Record<string, PartLabelRequest>)[name]);
+  }
+
+  /** Publish one output of tier 0 (the code's own object, read now). */
+  publish(
+    t: string,
+    p: Readonly<Record<string, unknown>>,
+    l: Readonly<Record<string, PartLabelRequest>> | undefined,
+  ): void {
     const ctx = this.#ctx;
     try {
       const ev = ctx.event();
-      const p = o.p;
-      const l = o.l;
-      for (const name of Object.keys(p)) {
-        ev.add(name, p[name], l === undefined ? undefined : this.#label(l[name]));
+      if (l === undefined && Object.getPrototypeOf(p) === Object.prototype) {
+        // for-in over a plain object (Object.prototype is frozen, nothing inherited is
+        // enumerable): the same names as Object.keys, read through V8's enum cache, no array.
+        for (const name in p) ev.add(name, p[name], undefined);
+      } else {
+        for (const name of Object.keys(p)) ev.add(name, p[name], this.#partLabel(l, name));
       }
-      ctx.publish(o.t, ev);
+      ctx.publish(t, ev);
     } catch (e) {
-      this.#engine.audit.record({
-        kind: 'unit-error',
-        unit: ctx.id,
-        op:
-          e instanceof SluiceError
-            ? `isolated publish refused (${e.code})`
-            : 'isolated publish refused',
-        from: ctx.label.toString(),
-      });
+      this.#refused(e);
     }
+  }
+
+  /** Publish one decoded output of tier 1 or 2 (`labels` is untrusted: checked here). */
+  publishParts(
+    t: string,
+    names: readonly string[],
+    values: readonly unknown[],
+    labels: unknown,
+  ): void {
+    const ctx = this.#ctx;
+    try {
+      const ev = ctx.event();
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        ev.add(name, values[i], this.#partLabel(labels, name));
+      }
+      ctx.publish(t, ev);
+    } catch (e) {
+      this.#refused(e);
+    }
+  }
+
+  /** A refused publish: audited (by the engine or here) and dropped. */
+  #refused(e: unknown): void {
+    const ctx = this.#ctx;
+    this.#engine.audit.record({
+      kind: 'unit-error',
+      unit: ctx.id,
+      op:
+        e instanceof SluiceError
+          ? `isolated publish refused (${e.code})`
+          : 'isolated publish refused',
+      from: ctx.label.toString(),
+    });
+  }
+
+  /** An event refused because the unit's backlog is at its hard limit (its producers ignored backpressure). */
+  overloaded(): void {
+    this.#engine.audit.record({
+      kind: 'unit-error',
+      unit: this.#ctx.id,
+      op: 'isolated unit overloaded: an event was refused',
+      from: this.#ctx.label.toString(),
+    });
   }
 
   handlerErrors(n: number): void {
@@ -203,14 +243,9 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     const s = await ensureLockdown();
     let guest: Guest;
     try {
-      guest = new Guest(
-        s,
-        init,
-        (o) => {
-          out.publish(o);
-        },
-        true,
-      );
+      guest = new Guest(s, init, (t, p, l) => {
+        out.publish(t, p, l);
+      });
     } catch {
       return fail('its code failed to load');
     }
@@ -218,8 +253,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     guest.subscriptions.forEach((topic, i) => {
       subscriptions.push(
         ctx.subscribe(topic, (view) => {
-          const rec: InRecord = { s: i, t: topic, p: project(view) };
-          if (!guest.deliver(rec)) out.handlerErrors(1);
+          if (!guest.deliver(i, new ViewEvent(view))) out.handlerErrors(1);
         }),
       );
     });
@@ -231,6 +265,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
       get ended() {
         return stopped ? ('stopped' as const) : undefined;
       },
+      backlog: 0,
       idle: () => engine.idle(),
       ready: () => Promise.resolve(),
       stop: () => {
@@ -244,10 +279,17 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     });
   }
 
+  const valve = engine.valve();
   const remote = new RemoteGuest(limits, {
-    outputs: (outs, errors) => {
-      for (const o of outs) out.publish(o);
-      out.handlerErrors(errors);
+    output: (t, names, values, labels) => {
+      out.publishParts(t, names, values, labels);
+    },
+    errors: (n) => {
+      out.handlerErrors(n);
+    },
+    full: (on) => {
+      if (on) valve.close();
+      else valve.open();
     },
     ended: (why: EndReason) => {
       if (!started) return; // a failed start is audited by fail() below
@@ -269,7 +311,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
   subs.forEach((topic, i) => {
     subscriptions.push(
       ctx.subscribe(topic, (view) => {
-        remote.enqueue({ s: i, t: topic, p: project(view) });
+        if (!remote.enqueue(i, view) && remote.ended === undefined) out.overloaded();
       }),
     );
   });
@@ -280,6 +322,9 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     measurement,
     get ended() {
       return remote.ended;
+    },
+    get backlog() {
+      return remote.backlog;
     },
     idle: async () => {
       await engine.idle();

@@ -179,17 +179,25 @@ describe('managedUnit: live migration', () => {
   it('throttle releases outputs evenly at the rate, in order, none lost', async () => {
     const { got, u, publish } = await rig(0);
     u.throttle(500);
-    const times: number[] = [];
+    const samples: [number, number][] = [];
     const t0 = performance.now();
-    const timer = setInterval(() => times.push(got.length), 50);
+    const timer = setInterval(() => samples.push([performance.now(), got.length]), 50);
     await publish(200);
     await settled(u);
     clearInterval(timer);
     const elapsed = performance.now() - t0;
     assertExactlyOnceInOrder(got, 200);
-    // 200 outputs at 500/s take at least ~400 ms, and no 50 ms slot releases far more than 25.
+    // 200 outputs at 500/s take at least ~400 ms, and between any two samples no more leave
+    // than the rate allows, plus the gate's burst allowance (10) and one.
     assert.ok(elapsed >= 300, `took ${elapsed.toFixed(0)} ms`);
-    for (let i = 1; i < times.length; i++) assert.ok((times[i] ?? 0) - (times[i - 1] ?? 0) <= 40);
+    for (let i = 1; i < samples.length; i++) {
+      const [ta, na] = samples[i - 1] ?? [0, 0];
+      const [tb, nb] = samples[i] ?? [0, 0];
+      assert.ok(
+        nb - na <= ((tb - ta) * 500) / 1000 + 11,
+        `${String(nb - na)} in ${(tb - ta).toFixed(0)} ms`,
+      );
+    }
     assert.throws(() => {
       u.throttle(0);
     }, /positive/);

@@ -16,11 +16,10 @@ import {
   Publisher,
   limitsOf,
   measure,
-  project,
   type IsolatedUnitSpec,
 } from './isolated-unit.js';
 import { probeValues, type ProbeValues } from './probes.js';
-import type { GuestInit, InRecord, OutRecord } from './protocol.js';
+import type { GuestInit } from './protocol.js';
 import type { EndReason, RemoteLimits } from './remote-guest.js';
 import { OutputGate } from './output-gate.js';
 import type { TransportFactory } from './tier3-transport.js';
@@ -56,13 +55,16 @@ export class ManagedUnit {
   readonly #init: GuestInit;
   readonly #limits: RemoteLimits;
   readonly #transport: TransportFactory | undefined;
-  readonly #gate: OutputGate;
+  readonly #gate = new OutputGate();
+  readonly #out: Publisher;
+  readonly #valve: { close(): void; open(): void };
   readonly #history: MigrationRecord[] = [];
   readonly #migrated = new Set<Listener<MigrationRecord>>();
   readonly #probed = new Set<Listener<ProbeValues>>();
   #backend!: Backend;
   #heapBase = -1;
-  #inbox: InRecord[] = [];
+  /** Deliveries kept while paused (a move) or quarantined, in order. */
+  #inbox: { s: number; view: EventView }[] = [];
   #paused = false;
   #quarantined = false;
   #stopping = false;
@@ -78,7 +80,8 @@ export class ManagedUnit {
     this.measurement = measure(spec.source);
     this.#limits = limitsOf(spec.limits);
     this.#transport = spec.transport;
-    this.#gate = new OutputGate(new Publisher(engine, ctx, spec.tags ?? {}));
+    this.#out = new Publisher(engine, ctx, spec.tags ?? {});
+    this.#valve = engine.valve();
   }
 
   /** Start a unit's code in `spec.tier`, watched; resolves once it has loaded and subscribed. */
@@ -108,7 +111,7 @@ export class ManagedUnit {
     u.#audit('unit-isolated', `start tier ${spec.tier} ${u.measurement} (managed)`);
     b.subs.forEach((topic, i) => {
       ctx.subscribe(topic, (view) => {
-        u.#receive(i, topic, view);
+        u.#receive(i, view);
       });
     });
     return u;
@@ -145,19 +148,54 @@ export class ManagedUnit {
     return () => this.#probed.delete(f);
   }
 
-  #receive(s: number, t: string, view: EventView): void {
+  #receive(s: number, view: EventView): void {
     if (this.#ended !== undefined || this.#stopping) return;
-    if (this.#paused || this.#quarantined) this.#inbox.push({ s, t, p: project(view) });
-    else this.#backend.deliver({ s, t, p: this.#backend.project(view) });
+    if (this.#paused || this.#quarantined) this.#inbox.push({ s, view });
+    else this.#deliver(s, view);
+  }
+
+  #deliver(s: number, view: EventView): void {
+    if (!this.#backend.deliver(s, view) && this.#backend.ended === undefined)
+      this.#out.overloaded();
+  }
+
+  /** An output the gate keeps is copied now (the code may change its object later). */
+  #keep(publish: () => void): void {
+    if (!this.#gate.keep(publish)) this.#out.handlerErrors(1);
   }
 
   #hooks(tier: ManagedTier): BackendHooks {
+    const out = this.#out;
     return {
-      output: (o: OutRecord) => {
-        this.#gate.push(o);
+      output: (t, p, l) => {
+        if (this.#gate.open) {
+          out.publish(t, p, l);
+          return;
+        }
+        let copy: { p: Record<string, unknown>; l: typeof l };
+        try {
+          copy = structuredClone({ p: { ...p }, l });
+        } catch {
+          out.handlerErrors(1); // not plain data: dropped, as the engine would refuse it
+          return;
+        }
+        this.#keep(() => {
+          out.publish(t, copy.p, copy.l);
+        });
+      },
+      outputParts: (t, names, values, labels) => {
+        if (this.#gate.open) out.publishParts(t, names, values, labels);
+        else
+          this.#keep(() => {
+            out.publishParts(t, names, values, labels);
+          });
       },
       errors: (n) => {
-        this.#gate.publisher.handlerErrors(n);
+        out.handlerErrors(n);
+      },
+      full: (on) => {
+        if (on) this.#valve.close();
+        else this.#valve.open();
       },
       heap: (bytes) => {
         if (this.#heapBase < 0) this.#heapBase = bytes;
@@ -187,6 +225,7 @@ export class ManagedUnit {
     this.#inbox = [];
     this.#ctx.close();
     this.#gate.close();
+    this.#valve.open();
     this.#audit('unit-stopped', op);
   }
 
@@ -258,7 +297,7 @@ export class ManagedUnit {
   #flushInbox(): void {
     const inbox = this.#inbox;
     this.#inbox = [];
-    for (const rec of inbox) this.#backend.deliver(rec);
+    for (const { s, view } of inbox) this.#deliver(s, view);
   }
 
   /** Release its outputs at no more than `outputsPerSec` (in order, evenly spaced). */

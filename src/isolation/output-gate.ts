@@ -1,18 +1,16 @@
 /**
- * What stands between a managed unit's outputs and the engine: passes them on at once, or
- * releases them at a fixed rate (throttle: evenly spaced, so the rate an observer sees no
- * longer follows the rate the unit emits at), or holds them (quarantine). Order is kept in
- * every mode. A throttled or held backlog past MAX_KEPT drops what comes next (audited).
+ * What stands between a managed unit's outputs and the engine: passes them on at once
+ * (`open`: the caller publishes directly, nothing is allocated), or keeps them and releases
+ * them at a fixed rate (throttle: evenly spaced, so the rate an observer sees no longer
+ * follows the rate the unit emits at), or holds them (quarantine). Order is kept in every
+ * mode. A kept output is a copy made when it is kept; a backlog past MAX_KEPT drops what
+ * comes next (the caller audits it).
  */
-import type { Publisher } from './isolated-unit.js';
-import type { OutRecord } from './protocol.js';
-
 const MAX_KEPT = 100_000;
 const TICK_MS = 10;
 
 export class OutputGate {
-  readonly publisher: Publisher;
-  #queue: OutRecord[] = [];
+  #queue: (() => void)[] = [];
   #head = 0;
   #rate: number | undefined;
   #held = false;
@@ -22,30 +20,25 @@ export class OutputGate {
   #timer: NodeJS.Timeout | undefined;
   #waiters: (() => void)[] = [];
 
-  constructor(publisher: Publisher) {
-    this.publisher = publisher;
-  }
-
   get rate(): number | undefined {
     return this.#rate;
+  }
+
+  /** Outputs pass straight through (not throttled, not held, nothing kept). */
+  get open(): boolean {
+    return this.#rate === undefined && !this.#held && this.#queue.length === this.#head;
   }
 
   get #kept(): number {
     return this.#queue.length - this.#head;
   }
 
-  push(o: OutRecord): void {
-    if (this.#closed) return;
-    if (this.#rate === undefined && !this.#held && this.#kept === 0) {
-      this.publisher.publish(o);
-      return;
-    }
-    if (this.#kept >= MAX_KEPT) {
-      this.publisher.handlerErrors(1);
-      return;
-    }
-    this.#queue.push(o);
+  /** Keep one output (`publish` publishes the copy); false if dropped (closed, or full). */
+  keep(publish: () => void): boolean {
+    if (this.#closed || this.#kept >= MAX_KEPT) return false;
+    this.#queue.push(publish);
     this.#schedule();
+    return true;
   }
 
   throttle(rate: number): void {
@@ -99,10 +92,7 @@ export class OutputGate {
       n = Math.min(n, Math.floor(this.#credit));
       this.#credit -= n;
     }
-    for (let i = 0; i < n; i++) {
-      const o = this.#queue[this.#head++];
-      if (o !== undefined) this.publisher.publish(o);
-    }
+    for (let i = 0; i < n; i++) this.#queue[this.#head++]?.();
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;

@@ -3,8 +3,11 @@
  * data only (structured-clone safe), never a Label, Privilege, Tag, Event or function.
  *
  * Tier 0 calls the guest directly; tiers 1 and 2 carry these messages over `postMessage` or
- * the child's IPC channel (structured clone: `serialization: 'advanced'`).
+ * the child's IPC channel (structured clone: `serialization: 'advanced'`). Events cross in
+ * batches, encoded by batch-codec.ts; `InRecord` and `OutRecord` describe what one encoded
+ * record holds.
  */
+import type { EncodedBatch } from './batch-codec.js';
 
 /** One inbound event, projected at the unit's label: only the parts it may see. */
 export interface InRecord {
@@ -44,25 +47,32 @@ export interface GuestInit {
 /** Host → guest (tiers 1 and 2). */
 export type HostMessage =
   | { readonly k: 'init'; readonly init: GuestInit }
-  | { readonly k: 'batch'; readonly id: number; readonly events: readonly InRecord[] }
+  /** Inbound events (InRecord), encoded; answered by one `out` with the same id. */
+  | { readonly k: 'batch'; readonly id: number; readonly batch: EncodedBatch }
   | { readonly k: 'ping'; readonly id: number }
   /**
    * Send the unit's state (answered by `state`): all of it; all of it and start noting the
    * keys touched (`track`, while the unit runs); or only those keys (`delta`, when drained).
    */
   | { readonly k: 'export'; readonly mode?: ExportMode }
-  /** Replace the unit's state (before any batch of a migrated unit). */
+  /** Replace the unit's state, or patch it with a delta (before its first batch there). */
   | { readonly k: 'import'; readonly state: StateSnapshot };
 
 /** Guest → host (tiers 1 and 2). */
 export type GuestMessage =
-  | { readonly k: 'ready'; readonly subs: readonly string[] }
+  | {
+      readonly k: 'ready';
+      readonly subs: readonly string[];
+      /** Linux: the guest thread's id in its process (read before the code loaded), for the CPU watchdog. */
+      readonly tid?: number;
+    }
   /** The code failed to load; no detail crosses (it could carry data the unit read). */
   | { readonly k: 'init-failed' }
   | {
       readonly k: 'out';
       readonly id: number;
-      readonly outs: readonly OutRecord[];
+      /** Every publish the batch's handlers made (OutRecord), encoded, in order. */
+      readonly batch: EncodedBatch;
       /** Handlers that threw in this batch (the errors themselves stay in the guest). */
       readonly errors: number;
     }
@@ -107,11 +117,18 @@ export function isGuestMessage(x: unknown): x is GuestMessage {
   const m = x as Record<string, unknown>;
   switch (m.k) {
     case 'ready':
-      return Array.isArray(m.subs) && m.subs.every((s) => typeof s === 'string');
+      return (
+        Array.isArray(m.subs) &&
+        m.subs.every((s) => typeof s === 'string') &&
+        (m.tid === undefined || Number.isSafeInteger(m.tid))
+      );
     case 'init-failed':
       return true;
     case 'out':
-      return typeof m.id === 'number' && Array.isArray(m.outs) && typeof m.errors === 'number';
+      // The batch itself is checked as it is decoded (readBatch).
+      return (
+        typeof m.id === 'number' && Number.isSafeInteger(m.errors) && (m.errors as number) >= 0
+      );
     case 'pong':
       return typeof m.id === 'number';
     case 'state':
@@ -129,6 +146,8 @@ function isSnapshot(x: unknown): x is StateSnapshot {
   return (
     typeof s.clock === 'number' &&
     Array.isArray(s.entries) &&
-    s.entries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')
+    s.entries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string') &&
+    (s.deleted === undefined ||
+      (Array.isArray(s.deleted) && s.deleted.every((k) => typeof k === 'string')))
   );
 }

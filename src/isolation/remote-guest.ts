@@ -1,23 +1,26 @@
 /**
- * The host's end of a guest in a worker thread (tier 1) or a child process (tier 2): batches
- * inbound events, keeps a few batches in flight, and runs the watchdog. One protocol for both
- * tiers; only the endpoint (how messages move, how the guest is killed) differs.
+ * The host's end of a guest in a worker thread (tier 1) or a child process (tier 2): encodes
+ * inbound events into batches (batch-codec.ts), keeps up to `maxInFlight` batches in flight
+ * (pipelined: the next goes out before the last is answered; answers come back in order),
+ * bounds the backlog, and runs the watchdog. One protocol for both tiers; only the endpoint
+ * (how messages move, how the guest is killed, where its CPU time is read) differs.
  *
- * Watchdog: whatever is in flight (a batch or a heartbeat ping) must be answered within
- * `heartbeatMs + eventBudgetMs × events`, measured from when it became the oldest in flight;
- * when idle, a ping goes out every `heartbeatMs`. A guest that misses a deadline (an infinite
- * loop, a handler past its budget) is killed. The clock is the host's wall clock, so a guest
- * starved of CPU by a loaded machine can be killed too: budgets are generous by default.
+ * Backlog: at `highWater` events queued or in flight the `full` hook fires (isolated-unit.ts
+ * closes an engine valve: sources are told to wait); at `hardLimit` `enqueue` refuses.
+ *
+ * Watchdog: whatever is in flight (a batch or a heartbeat ping) must be answered before the
+ * guest has used `heartbeatMs + eventBudgetMs × events` ms of CPU since it became the oldest in
+ * flight; when idle, a ping goes out every `heartbeatMs`. A guest past its budget (an infinite
+ * loop, a handler past its budget, an endless chain of promise jobs) is killed. CPU time is
+ * the guest thread's (tier 1) or process's (tier 2), read from /proc on Linux, so a guest
+ * starved of CPU by a loaded machine is not killed for it; the wall clock is a backstop at
+ * ten times the budget, and the only clock where /proc cannot be read.
  */
 import { Worker } from 'node:worker_threads';
-import {
-  isGuestMessage,
-  type GuestInit,
-  type GuestMessage,
-  type HostMessage,
-  type InRecord,
-  type OutRecord,
-} from './protocol.js';
+import type { EventView } from '../index.js';
+import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
+import { cpuClock } from './cpu-clock.js';
+import { isGuestMessage, type GuestInit, type GuestMessage, type HostMessage } from './protocol.js';
 import {
   childProcessTransport,
   type RemoteTransport,
@@ -30,7 +33,7 @@ export type EndReason = 'stopped' | 'cpu' | 'memory' | 'exit' | 'protocol' | 'st
 export interface RemoteLimits {
   /** Old-generation heap of the guest (MB). Default 64. */
   readonly memoryMb: number;
-  /** Wall-clock budget per event (ms). Default 5. */
+  /** CPU budget per event (ms), on top of `heartbeatMs` per batch. Default 5. */
   readonly eventBudgetMs: number;
   /** Heartbeat period and the slack added to every deadline (ms). Default 1000. */
   readonly heartbeatMs: number;
@@ -43,8 +46,10 @@ export interface RemoteLimits {
 }
 
 interface Endpoint {
-  send(m: HostMessage): void;
+  send(m: HostMessage, transfer?: ArrayBuffer[]): void;
   kill(): void;
+  /** The guest's CPU clock (`tid`: what the guest reported as its thread), if one can be read. */
+  cpu(tid: number | undefined): (() => number | undefined) | undefined;
 }
 
 interface Flight {
@@ -53,27 +58,48 @@ interface Flight {
 }
 
 export interface RemoteHooks {
-  /** Every publish of a batch, in order, once the batch is answered. */
-  outputs(outs: readonly OutRecord[], errors: number): void;
+  /** One publish of the guest, in order, once its batch is answered. */
+  output(
+    topic: string,
+    names: readonly string[],
+    values: readonly unknown[],
+    labels: unknown,
+  ): void;
+  /** Handlers that threw in a batch (the errors themselves stay in the guest). */
+  errors(n: number): void;
+  /** The backlog rose to its high-water mark (true), or fell back to its low-water mark (false). */
+  full(on: boolean): void;
   /** The guest ended for a reason other than `stop()`. */
   ended(why: EndReason): void;
   /** A `state` or `probe` message (managed units). */
   extra?(m: Extract<GuestMessage, { k: 'state' | 'probe' }>): void;
 }
 
+/** The wall-clock backstop of a CPU-timed deadline: this many times the CPU budget. */
+const WALL_FACTOR = 10;
+/** How often the watchdog looks at the guest's CPU time while something is in flight (ms). */
+const TICK_MS = 25;
+
 export class RemoteGuest {
   readonly #limits: RemoteLimits;
   readonly #hooks: RemoteHooks;
   #ep: Endpoint | undefined;
-  #pending: InRecord[] = [];
+  readonly #writer = new BatchWriter();
+  /** Encoded batches waiting for a free flight slot. */
+  #batches: EncodedBatch[] = [];
   readonly #flights: Flight[] = [];
   #queued = 0;
+  #full = false;
   #nextId = 1;
   #timer: NodeJS.Timeout | undefined;
   #flushScheduled = false;
   #ended: EndReason | undefined;
   #waiters: (() => void)[] = [];
   #onReady: ((subs: readonly string[] | null) => void) | undefined;
+  #cpu: (() => number | undefined) | undefined;
+  /** When the oldest flight became the oldest: CPU (ms, if there is a CPU clock) and wall time. */
+  #sinceCpu = 0;
+  #sinceWall = 0;
 
   constructor(limits: RemoteLimits, hooks: RemoteHooks) {
     this.#limits = limits;
@@ -82,6 +108,16 @@ export class RemoteGuest {
 
   get ended(): EndReason | undefined {
     return this.#ended;
+  }
+
+  /** Events queued or in flight above which the guest's producers are slowed. */
+  get highWater(): number {
+    return 2 * this.#limits.batchSize * this.#limits.maxInFlight;
+  }
+
+  /** Events queued or in flight at which `enqueue` refuses more (memory stays bounded). */
+  get hardLimit(): number {
+    return 8 * this.highWater;
   }
 
   /**
@@ -110,19 +146,31 @@ export class RemoteGuest {
     });
   }
 
-  /** Queue one inbound event (dropped once the guest has ended). */
-  enqueue(rec: InRecord): void {
-    if (this.#ended !== undefined) return;
-    this.#pending.push(rec);
-    this.#queued++;
-    if (this.#pending.length >= this.#limits.batchSize) this.#flush();
-    else if (!this.#flushScheduled) {
+  /**
+   * Queue one inbound event for subscription `sub`: its visible parts, encoded now. False when
+   * refused: the guest has ended, or its backlog is at the hard limit.
+   */
+  enqueue(sub: number, view: EventView): boolean {
+    if (this.#ended !== undefined || this.#queued >= this.hardLimit) return false;
+    const names = view.names();
+    const w = this.#writer;
+    w.inbound(sub, names.length);
+    for (const name of names) w.part(name, view.get(name));
+    if (++this.#queued >= this.highWater && !this.#full) {
+      this.#full = true;
+      this.#hooks.full(true);
+    }
+    if (w.count >= this.#limits.batchSize) {
+      this.#batches.push(w.finish());
+      this.#flush();
+    } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => {
         this.#flushScheduled = false;
-        this.#flush();
+        this.#flush(this.#flights.length === 0);
       });
     }
+    return true;
   }
 
   /** Events queued or in flight, not yet answered. */
@@ -155,17 +203,24 @@ export class RemoteGuest {
     this.#end('stopped', true);
   }
 
-  #flush(): void {
+  /**
+   * Send batches while flights are free: the next goes out before the last is answered. A
+   * batch still filling goes out only when nothing else is in flight (`partial`: called from
+   * the scheduled flush), so under load batches leave full and the guest is never idle.
+   */
+  #flush(partial = false): void {
     const ep = this.#ep;
     if (ep === undefined || this.#ended !== undefined || this.#onReady !== undefined) return;
-    while (this.#pending.length > 0 && this.#flights.length < this.#limits.maxInFlight) {
-      const size = this.#limits.batchSize;
-      const events = this.#pending.length <= size ? this.#pending : this.#pending.slice(0, size);
-      this.#pending = this.#pending.length <= size ? [] : this.#pending.slice(size);
+    while (this.#flights.length < this.#limits.maxInFlight) {
+      let batch = this.#batches.shift();
+      if (batch === undefined) {
+        if (this.#writer.count === 0 || (!partial && this.#flights.length > 0)) return;
+        batch = this.#writer.finish();
+      }
       const id = this.#nextId++;
-      this.#flights.push({ id, n: events.length });
-      if (this.#flights.length === 1) this.#armFor(events.length);
-      ep.send({ k: 'batch', id, events });
+      this.#flights.push({ id, n: batch.n });
+      if (this.#flights.length === 1) this.#oldest();
+      ep.send({ k: 'batch', id, batch }, [batch.nums.buffer as ArrayBuffer]);
     }
   }
 
@@ -192,6 +247,7 @@ export class RemoteGuest {
         ready(null);
         return;
       }
+      this.#cpu = this.#ep?.cpu(m.tid);
       ready(m.subs);
       this.#arm(this.#limits.heartbeatMs);
       this.#flush();
@@ -204,21 +260,51 @@ export class RemoteGuest {
     }
     this.#flights.shift();
     if (m.k === 'out') {
+      if (!readBatch(m.batch, true, this.#output)) {
+        this.#end('protocol', true);
+        return;
+      }
+      if (m.errors > 0) this.#hooks.errors(m.errors);
       this.#queued -= head.n;
-      this.#hooks.outputs(m.outs, m.errors);
+      if (this.#full && this.#queued <= this.highWater >> 1) {
+        this.#full = false;
+        this.#hooks.full(false);
+      }
     }
-    const next = this.#flights[0];
-    if (next !== undefined) this.#armFor(next.n);
+    if (this.#flights.length > 0) this.#oldest();
     else this.#arm(this.#limits.heartbeatMs);
     this.#flush();
     this.#wake();
   }
 
-  #armFor(n: number): void {
-    this.#arm(this.#limits.heartbeatMs + this.#limits.eventBudgetMs * n);
+  readonly #output = (
+    topic: number | string,
+    names: readonly string[],
+    values: readonly unknown[],
+    labels: unknown,
+  ): void => {
+    this.#hooks.output(topic as string, names, values, labels);
+  };
+
+  /** CPU budget of the oldest flight: the heartbeat's slack plus the budget of its events. */
+  #budget(): number {
+    return this.#limits.heartbeatMs + this.#limits.eventBudgetMs * (this.#flights[0]?.n ?? 0);
   }
 
-  /** One timer: a deadline when something is in flight, the next heartbeat when idle. */
+  /** The oldest flight changed: its budget starts now. */
+  #oldest(): void {
+    this.#sinceWall = performance.now();
+    const cpu = this.#cpu?.();
+    if (cpu === undefined) this.#cpu = undefined;
+    else this.#sinceCpu = cpu;
+    this.#arm(this.#cpu === undefined ? this.#budget() : Math.min(TICK_MS, this.#budget()));
+  }
+
+  /**
+   * One timer: the start deadline; while something is in flight, the watchdog (CPU time used
+   * by the guest since the oldest flight became the oldest, against its budget; the wall clock
+   * only as a backstop, or where there is no CPU clock); when idle, the next heartbeat.
+   */
   #arm(ms: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
@@ -229,15 +315,25 @@ export class RemoteGuest {
         this.#onReady = undefined;
         this.#end('start', true);
         ready(null);
-      } else if (this.#flights.length > 0) this.#end('cpu', true);
+      } else if (this.#flights.length > 0) this.#watch();
       else {
         const id = this.#nextId++;
         this.#flights.push({ id, n: 0 });
-        this.#armFor(0);
+        this.#oldest();
         this.#ep?.send({ k: 'ping', id });
       }
     }, ms);
     this.#timer.unref();
+  }
+
+  #watch(): void {
+    const budget = this.#budget();
+    const wall = performance.now() - this.#sinceWall;
+    const cpu = this.#cpu?.();
+    if (cpu === undefined ? wall >= budget : cpu - this.#sinceCpu > budget) {
+      this.#end('cpu', true);
+    } else if (wall >= budget * WALL_FACTOR) this.#end('cpu', true);
+    else this.#arm(TICK_MS);
   }
 
   #wake(): void {
@@ -250,12 +346,17 @@ export class RemoteGuest {
     if (this.#ended !== undefined) return;
     this.#ended = why;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#pending = [];
+    this.#batches = [];
+    this.#writer.finish();
     this.#queued = 0;
     if (kill) this.#ep?.kill();
     const ready = this.#onReady;
     this.#onReady = undefined;
     ready?.(null);
+    if (this.#full) {
+      this.#full = false;
+      this.#hooks.full(false);
+    }
     if (why !== 'stopped') this.#hooks.ended(why);
     this.#wake();
   }
@@ -288,12 +389,14 @@ function workerEndpoint(
     onDead(oom ? 'memory' : 'exit');
   });
   return {
-    send: (m) => {
-      w.postMessage(m);
+    send: (m, transfer) => {
+      w.postMessage(m, transfer);
     },
     kill: () => {
       void w.terminate();
     },
+    // The host's own main thread is never the guest's (its tid is the process id).
+    cpu: (tid) => (tid === undefined || tid === process.pid ? undefined : cpuClock({ tid })),
   };
 }
 
@@ -313,5 +416,6 @@ function transportEndpoint(
     kill: () => {
       t.close();
     },
+    cpu: () => t.cpu,
   };
 }

@@ -8,6 +8,7 @@
  * The host trusts nothing a transport delivers: every message is checked (isGuestMessage).
  */
 import { fork } from 'node:child_process';
+import { cpuClock } from './cpu-clock.js';
 import { serveGuest } from './guest-loop.js';
 import type { GuestMessage, HostMessage } from './protocol.js';
 
@@ -23,6 +24,11 @@ export interface RemoteTransport {
   onClose(closed: (why: TransportEnd) => void): void;
   /** Close the transport and end the guest (kill it where that is possible). */
   close(): void;
+  /**
+   * The guest's CPU time (ms), where it can be read, for the watchdog (otherwise it uses the
+   * wall clock).
+   */
+  readonly cpu?: () => number | undefined;
 }
 
 /** A factory of transports: a migrated or restarted unit gets a fresh one. */
@@ -50,7 +56,9 @@ export function childProcessTransport(limits: { readonly memoryMb: number }): Re
     // V8 aborts a process past its heap limit (SIGABRT, or exit code 134).
     end(signal === 'SIGABRT' || code === 134 ? 'memory' : 'exit');
   });
+  const cpu = c.pid === undefined ? undefined : cpuClock({ pid: c.pid });
   return {
+    ...(cpu === undefined ? {} : { cpu }),
     sendBatch: (ms) => {
       if (c.connected) for (const m of ms) c.send(m);
     },

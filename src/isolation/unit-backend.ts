@@ -5,15 +5,14 @@
  * managed-unit.ts swaps backends when a unit migrates.
  */
 import type { EventView } from '../index.js';
+import { ViewEvent } from './guest-event.js';
+import { EventProbe } from './guest-probe.js';
 import { ensureLockdown, Guest } from './guest.js';
-import { project } from './isolated-unit.js';
-import { ProbeWindow } from './probe-window.js';
 import type {
   ExportMode,
   GuestInit,
   GuestMessage,
-  InRecord,
-  OutRecord,
+  PartLabelRequest,
   StateSnapshot,
   WindowStats,
 } from './protocol.js';
@@ -24,8 +23,22 @@ import type { TransportFactory } from './tier3-transport.js';
 export type ManagedTier = 0 | 1 | 2 | 3;
 
 export interface BackendHooks {
-  output(o: OutRecord): void;
+  /** A tier-0 output: the code's own object (read it now, or copy it). */
+  output(
+    t: string,
+    p: Readonly<Record<string, unknown>>,
+    l: Readonly<Record<string, PartLabelRequest>> | undefined,
+  ): void;
+  /** A decoded output of tiers 1–3 (`labels` unchecked). */
+  outputParts(
+    t: string,
+    names: readonly string[],
+    values: readonly unknown[],
+    labels: unknown,
+  ): void;
   errors(n: number): void;
+  /** The backlog is at its high-water mark (true) or back down (false). */
+  full(on: boolean): void;
   window(w: WindowStats, heapBytes: number): void;
   /** The guest's heap after a batch (tiers 1–3). */
   heap(bytes: number): void;
@@ -36,9 +49,8 @@ export interface Backend {
   readonly tier: ManagedTier;
   readonly subs: readonly string[];
   readonly ended: EndReason | undefined;
-  /** The parts of a delivered view as this backend wants them. */
-  project(view: EventView): Record<string, unknown>;
-  deliver(rec: InRecord): void;
+  /** Deliver one event; false if refused (the backlog is at its hard limit). */
+  deliver(sub: number, view: EventView): boolean;
   /** Resolves when every event delivered is handled and its outputs are handed over. */
   drained(): Promise<void>;
   /** Resolves when the backlog is small enough to send more. */
@@ -64,10 +76,9 @@ export async function startBackend(
   if (tier === 3 && transport === undefined) return 'tier 3 needs a transport';
   let exported: ((s: StateSnapshot | undefined) => void) | undefined;
   const remote = new RemoteGuest(limits, {
-    outputs: (outs, errors) => {
-      for (const o of outs) hooks.output(o);
-      if (errors > 0) hooks.errors(errors);
-    },
+    output: hooks.outputParts,
+    errors: hooks.errors,
+    full: hooks.full,
     ended: (why) => {
       exported?.(undefined);
       hooks.ended(why);
@@ -89,10 +100,7 @@ export async function startBackend(
     get ended() {
       return remote.ended;
     },
-    project,
-    deliver: (rec) => {
-      remote.enqueue(rec);
-    },
+    deliver: (sub, view) => remote.enqueue(sub, view),
     drained: () => remote.below(0),
     ready: () => remote.below(low),
     exportState: (mode) =>
@@ -123,23 +131,20 @@ async function tier0(init: GuestInit, hooks: BackendHooks): Promise<Backend | st
   let outputs = 0;
   let guest: Guest;
   try {
-    guest = new Guest(
-      s,
-      init,
-      (o) => {
-        outputs++;
-        hooks.output(o);
-      },
-      true,
-    );
+    guest = new Guest(s, init, (t, p, l) => {
+      outputs++;
+      hooks.output(t, p, l);
+    });
   } catch {
     return 'its code failed to load';
   }
   const g = guest;
-  const proto = g.misses?.proto ?? null;
-  const window = new ProbeWindow((w) => {
-    hooks.window(w, 0);
-  });
+  const probe = new EventProbe(
+    () => outputs,
+    (w) => {
+      hooks.window(w, 0);
+    },
+  );
   let ended: EndReason | undefined;
   return {
     tier: 0,
@@ -147,23 +152,10 @@ async function tier0(init: GuestInit, hooks: BackendHooks): Promise<Backend | st
     get ended() {
       return ended;
     },
-    project: (view) => {
-      // Own properties defined directly: an assignment would go through the trap's `set`.
-      const out = Object.create(proto) as Record<string, unknown>;
-      for (const name of view.names()) {
-        Object.defineProperty(out, name, { value: view.get(name), enumerable: true });
-      }
-      return out;
-    },
-    deliver: (rec) => {
-      if (ended !== undefined) return;
-      const misses = g.misses?.count ?? 0;
-      const before = outputs;
-      const t0 = performance.now();
-      const ok = g.deliver(rec);
-      const ms = performance.now() - t0;
-      if (!ok) hooks.errors(1);
-      window.record(t0, ms, outputs - before, !ok, (g.misses?.count ?? 0) - misses);
+    deliver: (sub, view) => {
+      if (ended !== undefined) return false;
+      if (!probe.run(() => g.deliver(sub, new ViewEvent(view, true)))) hooks.errors(1);
+      return true;
     },
     drained: () => Promise.resolve(),
     ready: () => Promise.resolve(),

@@ -1,5 +1,7 @@
 /** Small HTTP helpers for the gateway tests (node's fetch against a real server). */
 import { SignJWT } from 'jose';
+import type { Route } from '../../src/gateway.js';
+import type { JsonValue, StoreView } from '../../src/store.js';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -100,3 +102,56 @@ export async function readSse(
   }
   return { status: 200, items, ended };
 }
+
+/**
+ * One request written byte for byte on a raw socket (`Connection: close`), and the response
+ * exactly as it came off the wire, with the `Date` line removed (the only part allowed to
+ * differ between two responses that must be the same).
+ */
+export async function raw(
+  url: string,
+  request: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const { connect } = await import('node:net');
+  const lines = [`${request.method ?? 'GET'} ${request.path} HTTP/1.1`, `host: ${hostname}`];
+  for (const [k, v] of Object.entries(request.headers ?? {})) lines.push(`${k}: ${v}`);
+  if (request.body !== undefined) lines.push(`content-length: ${Buffer.byteLength(request.body)}`);
+  lines.push('connection: close', '', request.body ?? '');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect(Number(port), hostname, () => s.write(lines.join('\r\n')));
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', reject);
+    s.on('close', () => {
+      resolve(
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\r\ndate: [^\r]*/i, ''),
+      );
+    });
+  });
+}
+
+/** `GET /kv/:k` (the value, or "not found") through the store view at the invocation label. */
+export const kvGet: Route<StoreView> = {
+  method: 'GET',
+  path: '/kv/:k',
+  handler: async (req, ctx) => {
+    const v = await ctx.store.get(req.params.k ?? '');
+    return v === undefined ? ctx.notFound() : { body: { value: v } };
+  },
+};
+
+/** `PUT /kv/:k` (the JSON body) and `GET /kv/:k`, at the invocation label. */
+export const kvRoutes: readonly Route<StoreView>[] = [
+  {
+    method: 'PUT',
+    path: '/kv/:k',
+    handler: async (req, ctx) => {
+      await ctx.store.put(req.params.k ?? '', req.body as JsonValue);
+      return { status: 204 };
+    },
+  },
+  kvGet,
+];

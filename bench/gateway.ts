@@ -1,0 +1,250 @@
+/**
+ * `npm run bench -- gateway`: requests/s and latency of a handler doing one get and one put,
+ * through the Sluice gateway (labels) and through a plain Fastify server (no labels), in one
+ * process, driven over loopback by autocannon running in a child process.
+ *
+ * - labels: `Gateway` with the memory `FacetedStore`. Per request: authenticate the bearer JWT,
+ *   parse the `sluice-label` header into the invocation label, build the frozen request and the
+ *   handler context, run the handler against the store view at that label (the key holds a
+ *   public facet and one at ⟨{a}, ∅⟩, so every get chooses between facets and every put
+ *   replaces one), check the response label against the clearance, serialize.
+ * - plain: a Fastify server with the same options (body limit, poisoning checks, content-type
+ *   parsers), the same authentication in `onRequest` (the gateway's Authenticator: the same
+ *   jose verify of the same token, the same principal lookup), and an async route doing the
+ *   same awaited get and put on a plain key-value store over the same backend kind: a `Map`
+ *   behind the same Promise-returning get/put interface, with the same value codec as the
+ *   store (validate, copy, deep-freeze), replying the same JSON. It receives the same headers
+ *   (including `sluice-label`) and ignores the label.
+ *
+ * Both run back to back in each round, alternating which goes first; medians of the rounds.
+ * A second phase compares "refused at the boundary" with "truly absent" (both 404) latency.
+ */
+import { fork } from 'node:child_process';
+import Fastify from 'fastify';
+import { Engine } from '../src/index.js';
+import { Label } from '../src/labels.js';
+import { Gateway, createTags, parseConfig, type Route } from '../src/gateway.js';
+import { Authenticator } from '../src/gateway/authenticator.js';
+import { buildPrincipals } from '../src/gateway/principals.js';
+import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
+import { encodeValue } from '../src/store/json-value.js';
+import { hsToken, JWT_SECRET, kvGet } from '../test/support/gateway-client.js';
+import type { LoadJob, LoadResult } from './gateway-load.js';
+import { machine, median, sig } from './stats.js';
+
+const ROUNDS = 5;
+const SECONDS = 3;
+const WARMUP_SECONDS = 2;
+const CONNECTIONS = 16;
+const BODY = JSON.stringify({ name: 'sluice', n: 1, tags: ['a', 'b'] });
+
+function load(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./gateway-load.js', import.meta.url), [JSON.stringify(job)]);
+    child.once('message', (m) => resolve(m as LoadResult));
+    child.once('error', reject);
+  });
+}
+
+function checked(r: LoadResult, what: string): LoadResult {
+  if (r.errors > 0 || r.requests === 0) throw new Error(`${what}: ${JSON.stringify(r)}`);
+  return r;
+}
+
+const config = parseConfig({
+  tags: ['a'],
+  auth: { jwt: { secret: JWT_SECRET } },
+  principals: { user: { clearance: { secrecy: ['a'] } } },
+});
+
+async function labelled(engine: Engine, tags: ReturnType<typeof createTags>) {
+  const store = FacetedStore.memory();
+  const secret = Label.secrecy(tags.get('a')!.tag);
+  await store.at(Label.public).put('item', 0);
+  await store.at(secret).put('item', 0);
+  const routes: Route<StoreView>[] = [
+    {
+      method: 'PUT',
+      path: '/kv/:k',
+      handler: async (req, ctx) => {
+        const k = req.params.k ?? '';
+        const previous = (await ctx.store.get(k)) ?? null;
+        await ctx.store.put(k, req.body as JsonValue);
+        return { body: { previous } };
+      },
+    },
+    kvGet,
+    // Refused at the boundary: the response is declared above every principal's clearance.
+    {
+      method: 'GET',
+      path: '/refused/:k',
+      handler: async (req, ctx) => {
+        const v = await ctx.store.get(req.params.k ?? '');
+        return { body: { value: v ?? null }, label: Label.secrecy(tags.get('b')!.tag) };
+      },
+    },
+  ];
+  const gw = await Gateway.create<StoreView>({
+    config,
+    engine,
+    tags,
+    storeAt: (l) => store.at(l),
+    routes,
+  });
+  return { url: await gw.listen(), close: () => gw.close() };
+}
+
+/** The plain key-value store: a Map behind the store's async get/put shape and value codec. */
+class PlainKv {
+  readonly #m = new Map<string, JsonValue>([['item', 0]]);
+  get(k: string): Promise<JsonValue | undefined> {
+    return Promise.resolve(this.#m.get(k));
+  }
+  put(k: string, v: JsonValue): Promise<void> {
+    this.#m.set(k, encodeValue(v).value);
+    return Promise.resolve();
+  }
+}
+
+async function plain(auth: Authenticator) {
+  const kv = new PlainKv();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.server.bodyLimit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    forceCloseConnections: true,
+  });
+  app.removeContentTypeParser('text/plain');
+  app.put(
+    '/kv/:k',
+    {
+      onRequest: async (req) => {
+        await auth.authenticate(req.headers);
+      },
+    },
+    async (req, reply) => {
+      const k = (req.params as { k: string }).k;
+      const previous = (await kv.get(k)) ?? null;
+      await kv.put(k, req.body as JsonValue);
+      return reply.send({ previous });
+    },
+  );
+  return { url: await app.listen({ port: 0, host: '127.0.0.1' }), close: () => app.close() };
+}
+
+export async function main(): Promise<void> {
+  const engine = new Engine();
+  const tags = createTags(engine, ['a', 'b']);
+  const auth = await Authenticator.create(config, buildPrincipals(config, tags));
+  const headers = {
+    authorization: `Bearer ${await hsToken('user', { exp: '1h' })}`,
+    'content-type': 'application/json',
+    'sluice-label': 's=a',
+  };
+  const L = await labelled(engine, tags);
+  const P = await plain(auth);
+  const job = (url: string, seconds: number): LoadJob => ({
+    url: `${url}/kv/item`,
+    method: 'PUT',
+    headers,
+    body: BODY,
+    connections: CONNECTIONS,
+    seconds,
+  });
+  process.stdout.write(
+    `gateway: PUT /kv/item (one get + one put), ${CONNECTIONS} connections, ` +
+      `${ROUNDS} rounds × ${SECONDS} s per server, alternating; ${machine()}\n`,
+  );
+  // Warm-up (JIT, connection pools), not counted.
+  const warm = {
+    L: checked(await load(job(L.url, WARMUP_SECONDS)), 'warm-up labels').requests,
+    P: checked(await load(job(P.url, WARMUP_SECONDS)), 'warm-up plain').requests,
+  };
+  const lab: LoadResult[] = [];
+  const pla: LoadResult[] = [];
+  // Server-side CPU µs per request (this process: both servers, idle between runs).
+  const cpuL: number[] = [];
+  const cpuP: number[] = [];
+  // `--only labels|plain` runs one side (for profiling one server with --cpu-prof).
+  const only = process.argv[process.argv.indexOf('--only') + 1];
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? (['L', 'P'] as const) : (['P', 'L'] as const);
+    for (const which of order) {
+      if (only === (which === 'L' ? 'plain' : 'labels')) continue;
+      const cpu0 = process.cpuUsage();
+      const res = checked(await load(job(which === 'L' ? L.url : P.url, SECONDS)), which);
+      const cpu = process.cpuUsage(cpu0);
+      (which === 'L' ? cpuL : cpuP).push((cpu.user + cpu.system) / res.requests);
+      if (res.non2xx > 0) throw new Error(`${which}: non-2xx ${JSON.stringify(res.statuses)}`);
+      (which === 'L' ? lab : pla).push(res);
+      process.stdout.write(
+        `  round ${r + 1} ${which === 'L' ? 'labels' : 'plain '}: ${sig(res.rps)} req/s, ` +
+          `p50 ${res.p50} ms, p99 ${res.p99} ms, ` +
+          `server CPU ${sig((which === 'L' ? cpuL : cpuP).at(-1) ?? 0)} µs/req\n`,
+      );
+    }
+  }
+  if (only !== undefined && process.argv.includes('--only')) {
+    const xs = only === 'labels' ? lab : pla;
+    const total = xs.reduce((n, x) => n + x.requests, only === 'labels' ? warm.L : warm.P);
+    process.stdout.write(
+      `${only}: ${sig(median(xs.map((x) => x.rps)))} req/s; ${total} requests in all\n`,
+    );
+    await L.close();
+    await P.close();
+    return;
+  }
+  const rpsL = median(lab.map((x) => x.rps));
+  const rpsP = median(pla.map((x) => x.rps));
+  const p99L = median(lab.map((x) => x.p99));
+  const p99P = median(pla.map((x) => x.p99));
+  const overhead = rpsP / rpsL;
+  const cpuRatio = median(cpuL) / median(cpuP);
+  process.stdout.write(
+    `labels ${sig(rpsL)} req/s (p99 ${p99L} ms, ${sig(median(cpuL))} µs CPU/req) | ` +
+      `plain ${sig(rpsP)} req/s (p99 ${p99P} ms, ${sig(median(cpuP))} µs CPU/req) | ` +
+      `overhead ${sig(overhead)} (goal ≤ 1.15: ${overhead <= 1.15 ? 'met' : 'missed'}), ` +
+      `CPU/req ratio ${sig(cpuRatio)}\n`,
+  );
+
+  // Refused at the boundary vs truly absent: both are the same 404; the runtime should add no
+  // systematic latency difference (both do one get; only the response differs).
+  const notFound = (path: string): LoadJob => ({
+    url: `${L.url}${path}`,
+    method: 'GET',
+    headers: { authorization: headers.authorization },
+    connections: 4,
+    seconds: 2,
+  });
+  const refused: LoadResult[] = [];
+  const absent: LoadResult[] = [];
+  for (let r = 0; r < 2; r++) {
+    for (const which of r % 2 === 0 ? ['R', 'A'] : ['A', 'R']) {
+      const res = checked(
+        await load(notFound(which === 'R' ? '/refused/item' : '/kv/never-written')),
+        which,
+      );
+      if (res.statuses['404'] !== res.requests) throw new Error(`${which}: not all 404`);
+      (which === 'R' ? refused : absent).push(res);
+    }
+  }
+  const p50 = (xs: LoadResult[]) => median(xs.map((x) => x.p50));
+  const rps = (xs: LoadResult[]) => median(xs.map((x) => x.rps));
+  process.stdout.write(
+    `404 refused ${sig(rps(refused))} req/s p50 ${p50(refused)} ms | ` +
+      `404 absent ${sig(rps(absent))} req/s p50 ${p50(absent)} ms | ` +
+      `ratio ${sig(rps(absent) / rps(refused))}\n`,
+  );
+  await L.close();
+  await P.close();
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'gateway',
+      rps_labels: Math.round(rpsL),
+      rps_plain: Math.round(rpsP),
+      overhead: sig(overhead),
+      p99_ms_labels: p99L,
+    })}\n`,
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * The encoding of a batch of events between the host and a guest in tier 1 or 2: one
+ * `Float64Array` tape (transferred to a worker thread, not copied), the batch's strings (part
+ * names and topics once each, then string values) and the values that are neither numbers,
+ * strings, booleans nor null (structured-cloned; rare in practice). Numbers, booleans and null
+ * cost one or two tape slots and no object at all; structured clone of one object per event
+ * (≈ 1.5–2 µs, DESIGN.md §4) is what this replaces.
+ *
+ * Tape, per record:
+ *   inbound  (host → guest): sub, nParts, (part)*
+ *   outbound (guest → host): topic, nParts, (part)*, labels (index into vals, or -1)
+ *   part: name × 8 + kind, then a payload slot for kinds NUM, STR and VAL
+ * `name` and `topic` index `strs`. The reader checks every index, count and kind: the host
+ * trusts nothing a guest sends.
+ */
+
+const NUM = 0;
+const STR = 1;
+const VAL = 2;
+const TRUE = 3;
+const FALSE = 4;
+const NULL = 5;
+
+/** A batch as it crosses (structured-clone safe: a typed array, two arrays). */
+export interface EncodedBatch {
+  /** Records in the batch. */
+  readonly n: number;
+  readonly nums: Float64Array;
+  readonly strs: readonly string[];
+  readonly vals: readonly unknown[];
+}
+
+/** Builds one batch at a time; `finish()` hands it over and starts the next. */
+export class BatchWriter {
+  #nums = new Float64Array(1024);
+  #len = 0;
+  #n = 0;
+  #strs: string[] = [];
+  #vals: unknown[] = [];
+  #dict = new Map<string, number>();
+
+  /** Records written since the last `finish()`. */
+  get count(): number {
+    return this.#n;
+  }
+
+  #push(x: number): void {
+    if (this.#len === this.#nums.length) {
+      const bigger = new Float64Array(this.#nums.length * 2);
+      bigger.set(this.#nums);
+      this.#nums = bigger;
+    }
+    this.#nums[this.#len++] = x;
+  }
+
+  #name(s: string): number {
+    let i = this.#dict.get(s);
+    if (i === undefined) {
+      i = this.#strs.push(s) - 1;
+      this.#dict.set(s, i);
+    }
+    return i;
+  }
+
+  /** Start an inbound record for subscription `sub` with `parts` parts. */
+  inbound(sub: number, parts: number): void {
+    this.#n++;
+    this.#push(sub);
+    this.#push(parts);
+  }
+
+  /** Start an outbound record on `topic` with `parts` parts (then `labels` after the parts). */
+  outbound(topic: string, parts: number): void {
+    this.#n++;
+    this.#push(this.#name(topic));
+    this.#push(parts);
+  }
+
+  part(name: string, v: unknown): void {
+    const k = this.#name(name) * 8;
+    if (typeof v === 'number') {
+      this.#push(k + NUM);
+      this.#push(v);
+    } else if (typeof v === 'string') {
+      this.#push(k + STR);
+      this.#push(this.#strs.push(v) - 1);
+    } else if (v === true || v === false || v === null) {
+      this.#push(k + (v === null ? NULL : v ? TRUE : FALSE));
+    } else {
+      this.#push(k + VAL);
+      this.#push(this.#vals.push(v) - 1);
+    }
+  }
+
+  /** The per-part label requests of an outbound record (undefined: none). */
+  labels(l: unknown): void {
+    this.#push(l === undefined ? -1 : this.#vals.push(l) - 1);
+  }
+
+  finish(): EncodedBatch {
+    const b: EncodedBatch = {
+      n: this.#n,
+      nums: this.#nums.slice(0, this.#len),
+      strs: this.#strs,
+      vals: this.#vals,
+    };
+    this.#len = 0;
+    this.#n = 0;
+    this.#strs = [];
+    this.#vals = [];
+    this.#dict = new Map();
+    return b;
+  }
+}
+
+/** One decoded record: a fresh `names`/`values` pair per record (handlers may keep them). */
+export type Visit = (
+  head: number | string,
+  names: string[],
+  values: unknown[],
+  labels: unknown,
+) => void;
+
+function isIndex(x: unknown, length: number): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < length;
+}
+
+/**
+ * Decode `b` (untrusted), calling `visit` per record in order; `fix` is applied to every
+ * structured-cloned value (the guest hardens them). False if `b` is malformed: records before
+ * the fault may have been visited, so the caller treats the sender as broken.
+ */
+export function readBatch(
+  b: unknown,
+  outbound: boolean,
+  visit: Visit,
+  fix: (v: unknown) => unknown = (v) => v,
+): boolean {
+  if (typeof b !== 'object' || b === null) return false;
+  const { n, nums, strs, vals } = b as Partial<Record<keyof EncodedBatch, unknown>>;
+  if (
+    !(nums instanceof Float64Array) ||
+    !Array.isArray(strs) ||
+    !Array.isArray(vals) ||
+    !isIndex(n, nums.length + 1) ||
+    !strs.every((s) => typeof s === 'string')
+  )
+    return false;
+  const str = strs;
+  const len = nums.length;
+  let at = 0;
+  for (let r = 0; r < n; r++) {
+    if (at + 2 > len) return false;
+    const h = nums[at++] as number;
+    const parts = nums[at++] as number;
+    if (outbound ? !isIndex(h, str.length) : !Number.isInteger(h)) return false;
+    if (!isIndex(parts, len - at + 1)) return false;
+    const names: string[] = new Array<string>(parts);
+    const values: unknown[] = new Array<unknown>(parts);
+    for (let i = 0; i < parts; i++) {
+      if (at >= len) return false;
+      const nk = nums[at++] as number;
+      const kind = nk % 8;
+      const name = (nk - kind) / 8;
+      if (!isIndex(name, str.length)) return false;
+      names[i] = str[name] as string;
+      if (kind === TRUE || kind === FALSE || kind === NULL) {
+        values[i] = kind === NULL ? null : kind === TRUE;
+        continue;
+      }
+      if (at >= len) return false;
+      const x = nums[at++] as number;
+      if (kind === NUM) values[i] = x;
+      else if (kind === STR && isIndex(x, str.length)) values[i] = str[x];
+      else if (kind === VAL && isIndex(x, vals.length)) values[i] = fix(vals[x]);
+      else return false;
+    }
+    let labels: unknown = undefined;
+    if (outbound) {
+      if (at >= len) return false;
+      const li = nums[at++] as number;
+      if (li !== -1) {
+        if (!isIndex(li, vals.length)) return false;
+        labels = vals[li];
+      }
+    }
+    visit(outbound ? (str[h] as string) : h, names, values, labels);
+  }
+  return at === len;
+}
