@@ -108,7 +108,11 @@ async function throughput(managed: boolean): Promise<number> {
   const n = 200_000;
   const engine = new Engine({ highWater: 2048 });
   let got = 0;
-  engine.unit({ name: 'sink' }, (ctx) => ctx.subscribe('out', () => void got++));
+  engine.unit({ name: 'sink' }, (ctx) =>
+    ctx.subscribe('out', () => {
+      got++;
+    }),
+  );
   const spec = {
     name: 'u',
     tier: 0 as const,

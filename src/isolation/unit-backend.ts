@@ -76,9 +76,15 @@ export async function startBackend(
   if (tier === 3 && transport === undefined) return 'tier 3 needs a transport';
   let exported: ((s: StateSnapshot | undefined) => void) | undefined;
   const remote = new RemoteGuest(limits, {
-    output: hooks.outputParts,
-    errors: hooks.errors,
-    full: hooks.full,
+    output: (t, names, values, labels) => {
+      hooks.outputParts(t, names, values, labels);
+    },
+    errors: (n) => {
+      hooks.errors(n);
+    },
+    full: (on) => {
+      hooks.full(on);
+    },
     ended: (why) => {
       exported?.(undefined);
       hooks.ended(why);
