@@ -13,7 +13,7 @@
  * An instance is made per delivery and is held only by the unit it was delivered to.
  */
 import type { EventView } from '../index.js';
-import { MISS_PROTO, miss } from './miss-trap.js';
+import { MISS_HANDLER, miss } from './miss-trap.js';
 
 /** The prototype of every `parts` object: no properties, no prototype, frozen. */
 const PARTS_PROTO: object = Object.freeze(Object.create(null) as object);
@@ -35,16 +35,13 @@ function partsObject(
 }
 
 /**
- * A probed unit's parts inherit from the not-found probe's trap (miss-trap.ts); properties are
- * defined, not assigned (an assignment of a name not yet own would reach the trap's `set`).
+ * A probed unit's parts: the same frozen object, seen through a proxy whose `get` and `has`
+ * count names that are not there (miss-trap.ts). Everything else reaches the object itself.
  */
 function probedParts(names: readonly string[], value: (i: number) => unknown): object {
-  const o = Object.create(MISS_PROTO) as object;
-  for (let i = 0; i < names.length; i++) {
-    const d = { value: value(i), writable: true, enumerable: true, configurable: true };
-    Object.defineProperty(o, names[i] as string, d);
-  }
-  return Object.freeze(o);
+  const o = Object.create(PARTS_PROTO) as Record<string, unknown>;
+  for (let i = 0; i < names.length; i++) o[names[i] as string] = value(i);
+  return new Proxy(Object.freeze(o), MISS_HANDLER);
 }
 
 /** Tier 0: reads the engine's view of the event (projected at the unit's label) directly. */

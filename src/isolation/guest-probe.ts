@@ -18,14 +18,31 @@ export class EventProbe {
     this.#window = new ProbeWindow(done);
   }
 
+  #before = 0;
+  #t0 = 0;
+
+  /**
+   * Around one delivery: `begin()`, the delivery, `end(ok)` (no closure per event). Nested
+   * deliveries (tier 0) use their own probe, and the miss counter is swapped per unit.
+   */
+  begin(): number {
+    const outer = swapMisses(0);
+    this.#before = this.#outputs();
+    this.#t0 = performance.now();
+    return outer;
+  }
+
+  /** `outer`: what begin() returned; `ok`: the handler did not throw. */
+  end(outer: number, ok: boolean): boolean {
+    const t0 = this.#t0;
+    const ms = performance.now() - t0;
+    this.#window.record(t0, ms, this.#outputs() - this.#before, !ok, swapMisses(outer));
+    return ok;
+  }
+
   /** Run one delivery (true: its handler did not throw) and record it. */
   run(deliver: () => boolean): boolean {
-    const outer = swapMisses(0);
-    const before = this.#outputs();
-    const t0 = performance.now();
-    const ok = deliver();
-    const ms = performance.now() - t0;
-    this.#window.record(t0, ms, this.#outputs() - before, !ok, swapMisses(outer));
-    return ok;
+    const outer = this.begin();
+    return this.end(outer, deliver());
   }
 }

@@ -150,6 +150,37 @@ describe('managedUnit: live migration', () => {
     assert.deepEqual(await runOnce(2), reference);
   });
 
+  for (const tier of [0, 1] as const) {
+    it(`tier ${String(tier)}: probes count outputs and not-found reads (get, parts, in) per window`, async () => {
+      const engine = new Engine();
+      const u = await managedUnit(engine, {
+        name: 'm',
+        tier,
+        source: `unit.subscribe('in', (ev) => {
+          const seen = [ev.get('nope'), ev.parts.nope, 'nope' in ev.parts, ev.get('x'), ev.parts.x, 'x' in ev.parts];
+          unit.publish('out', { n: seen.length });
+          unit.publish('out', { n: 0 });
+        });`,
+      });
+      const windows: unknown[] = [];
+      u.onProbe((v) => windows.push(v));
+      const src = engine.unit({ name: 's' });
+      for (let i = 0; i < 64; i++) src.publish('in', src.event().add('x', i));
+      await settled(u);
+      // Tiers 1–3 report their windows just after the batch's answer.
+      for (let i = 0; i < 100 && windows.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(windows.length, 1);
+      assert.equal(u.probes?.notFound, 3 * 64);
+      assert.equal(u.probes?.notFoundPerEvent, 3);
+      assert.equal(u.probes?.outputsPerEvent, 2);
+      assert.equal(u.probes?.outputSpread, 0);
+      assert.equal(u.probes?.errors, 0);
+      assert.equal(u.probes?.tier, tier);
+      await u.stop();
+    });
+  }
+
   it('a move to the tier it is in does nothing; tier 3 without a transport is refused and the unit stays', async () => {
     const engine = new Engine();
     const u = await managedUnit(engine, { name: 'm', tier: 0, source: COUNTER });

@@ -1,8 +1,7 @@
 /**
  * The not-found probe: counts lookups of part names a probed unit was not given, by
- * `ev.get(name)` or through `ev.parts` (whose prototype, for probed units, is MISS_PROTO: a
- * frozen proxy that answers every name as absent and counts it; own parts never reach it, so
- * found reads cost nothing). Only the count is kept: never which name (a name the code chose
+ * `ev.get(name)` or through `ev.parts` (for probed units, a proxy over the frozen parts object
+ * whose `get` and `has` count names that are not there). Only the count is kept: never which name (a name the code chose
  * could carry data), and it cannot tell a part hidden by labels from one that never existed
  * (neither can the unit).
  *
@@ -24,16 +23,15 @@ export function swapMisses(n: number): number {
   return c;
 }
 
-export const MISS_PROTO: object = new Proxy(Object.freeze(Object.create(null) as object), {
-  get(_t, key) {
-    if (typeof key === 'string') count++;
-    return undefined;
+/** The handler of a probed unit's `parts` proxy (its target is the frozen parts object). */
+export const MISS_HANDLER: ProxyHandler<Record<string, unknown>> = Object.freeze({
+  get(t: Record<string, unknown>, key: string | symbol): unknown {
+    if (typeof key === 'string' && !Object.hasOwn(t, key)) count++;
+    return Reflect.get(t, key);
   },
-  has(_t, key) {
-    if (typeof key === 'string') count++;
-    return false;
-  },
-  set() {
-    return false;
+  has(t: Record<string, unknown>, key: string | symbol): boolean {
+    const found = Reflect.has(t, key);
+    if (typeof key === 'string' && !found) count++;
+    return found;
   },
 });

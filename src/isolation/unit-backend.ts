@@ -160,7 +160,8 @@ async function tier0(init: GuestInit, hooks: BackendHooks): Promise<Backend | st
     },
     deliver: (sub, view) => {
       if (ended !== undefined) return false;
-      if (!probe.run(() => g.deliver(sub, new ViewEvent(view, true)))) hooks.errors(1);
+      const outer = probe.begin();
+      if (!probe.end(outer, g.deliver(sub, new ViewEvent(view, true)))) hooks.errors(1);
       return true;
     },
     drained: () => Promise.resolve(),
