@@ -16,7 +16,12 @@ import type {
   StateSnapshot,
   WindowStats,
 } from './protocol.js';
-import { RemoteGuest, type EndReason, type RemoteLimits } from './remote-guest.js';
+import {
+  RemoteGuest,
+  type EndReason,
+  type RemoteHooks,
+  type RemoteLimits,
+} from './remote-guest.js';
 import type { TransportFactory } from './tier3-transport.js';
 
 /** Tiers of a managed unit: 3 is another machine, through a transport. */
@@ -30,15 +35,9 @@ export interface BackendHooks {
     l: Readonly<Record<string, PartLabelRequest>> | undefined,
   ): void;
   /** A decoded output of tiers 1–3 (`labels` unchecked). */
-  outputParts(
-    t: string,
-    names: readonly string[],
-    values: readonly unknown[],
-    labels: unknown,
-  ): void;
-  errors(n: number): void;
-  /** The backlog is at its high-water mark (true) or back down (false). */
-  full(on: boolean): void;
+  outputParts: RemoteHooks['output'];
+  errors: RemoteHooks['errors'];
+  full: RemoteHooks['full'];
   window(w: WindowStats, heapBytes: number): void;
   /** The guest's heap after a batch (tiers 1–3). */
   heap(bytes: number): void;
