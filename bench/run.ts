@@ -10,6 +10,7 @@ const BENCHES = [
   'isolation',
   'store',
   'gateway',
+  'migration',
 ] as const;
 
 const name = process.argv[2];

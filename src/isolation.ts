@@ -14,3 +14,29 @@ export {
 } from './isolation/isolated-unit.js';
 export type { EndReason } from './isolation/remote-guest.js';
 export type { InRecord, OutRecord, PartLabelRequest } from './isolation/protocol.js';
+export { Agent, type AgentAction } from './isolation/agent.js';
+export {
+  ManagedUnit,
+  managedUnit,
+  type ManagedUnitSpec,
+  type MigrationRecord,
+} from './isolation/managed-unit.js';
+export {
+  DEFAULT_POLICY,
+  loadPolicy,
+  parsePolicy,
+  type Policy,
+  type PolicyAction,
+  type PolicyInput,
+  type PolicyRule,
+} from './isolation/policy.js';
+export { PROBE_NAMES, type ProbeName, type ProbeValues } from './isolation/probes.js';
+export type { StateSnapshot } from './isolation/protocol.js';
+export type { ManagedTier } from './isolation/unit-backend.js';
+export {
+  childProcessTransport,
+  loopbackTransport,
+  type RemoteTransport,
+  type TransportEnd,
+  type TransportFactory,
+} from './isolation/tier3-transport.js';

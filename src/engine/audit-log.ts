@@ -23,7 +23,11 @@ export type AuditKind =
   /** An isolated unit's code started (or moved), with its tier and measurement (sha256). */
   | 'unit-isolated'
   /** An isolated unit stopped, or was killed (CPU budget, memory, exit, protocol). */
-  | 'unit-stopped';
+  | 'unit-stopped'
+  /** A managed unit moved to another tier with its state (tiers, measurement, pause: no values). */
+  | 'unit-migrated'
+  /** A policy rule's probes fired for a unit, and the action the agent took (no probe values). */
+  | 'probe-fired';
 
 export interface AuditEntry {
   readonly seq: number;

@@ -13,6 +13,7 @@
  * An instance is made per delivery and is held only by the unit it was delivered to.
  */
 import type { EventView } from '../index.js';
+import { MISS_HANDLER, miss } from './miss-trap.js';
 
 /** The prototype of every `parts` object: no properties, no prototype, frozen. */
 const PARTS_PROTO: object = Object.freeze(Object.create(null) as object);
@@ -22,19 +23,37 @@ const PARTS_PROTO: object = Object.freeze(Object.create(null) as object);
  * `Object.create(null)`, whose dictionary-mode objects cost ≈ 500 ns to freeze), and a part
  * called `__proto__` or `toString` is plain data (nothing is inherited, no setter runs).
  */
-function partsObject(names: readonly string[], value: (i: number) => unknown): object {
+function partsObject(
+  names: readonly string[],
+  value: (i: number) => unknown,
+  probed: boolean,
+): object {
+  if (probed) return probedParts(names, value);
   const o = Object.create(PARTS_PROTO) as Record<string, unknown>;
   for (let i = 0; i < names.length; i++) o[names[i] as string] = value(i);
   return Object.freeze(o);
 }
 
+/**
+ * A probed unit's parts: the same frozen object, seen through a proxy whose `get` and `has`
+ * count names that are not there (miss-trap.ts). Everything else reaches the object itself.
+ */
+function probedParts(names: readonly string[], value: (i: number) => unknown): object {
+  const o = Object.create(PARTS_PROTO) as Record<string, unknown>;
+  for (let i = 0; i < names.length; i++) o[names[i] as string] = value(i);
+  return new Proxy(Object.freeze(o), MISS_HANDLER);
+}
+
 /** Tier 0: reads the engine's view of the event (projected at the unit's label) directly. */
 export class ViewEvent {
   readonly #view: EventView;
+  readonly #probed: boolean;
   #parts: object | undefined;
 
-  constructor(view: EventView) {
+  /** `probed`: count lookups that find nothing (miss-trap.ts). */
+  constructor(view: EventView, probed = false) {
     this.#view = view;
+    this.#probed = probed;
     this.#parts = undefined;
   }
 
@@ -43,14 +62,16 @@ export class ViewEvent {
   }
 
   get(name: unknown): unknown {
-    return typeof name === 'string' ? this.#view.get(name) : undefined;
+    const v = typeof name === 'string' ? this.#view.get(name) : undefined;
+    if (v === undefined && this.#probed) miss();
+    return v;
   }
 
   get parts(): object {
     if (this.#parts === undefined) {
       const v = this.#view;
       const names = v.names();
-      this.#parts = partsObject(names, (i) => v.get(names[i] as string));
+      this.#parts = partsObject(names, (i) => v.get(names[i] as string), this.#probed);
     }
     return this.#parts;
   }
@@ -61,12 +82,14 @@ export class RecordEvent {
   readonly #topic: string;
   readonly #names: readonly string[];
   readonly #values: readonly unknown[];
+  readonly #probed: boolean;
   #parts: object | undefined;
 
-  constructor(topic: string, names: readonly string[], values: readonly unknown[]) {
+  constructor(topic: string, names: readonly string[], values: readonly unknown[], probed = false) {
     this.#topic = topic;
     this.#names = names;
     this.#values = values;
+    this.#probed = probed;
     this.#parts = undefined;
   }
 
@@ -78,13 +101,14 @@ export class RecordEvent {
   get(name: unknown): unknown {
     const names = this.#names;
     for (let i = names.length - 1; i >= 0; i--) if (names[i] === name) return this.#values[i];
+    if (this.#probed) miss();
     return undefined;
   }
 
   get parts(): object {
     if (this.#parts === undefined) {
       const values = this.#values;
-      this.#parts = partsObject(this.#names, (i) => values[i]);
+      this.#parts = partsObject(this.#names, (i) => values[i], this.#probed);
     }
     return this.#parts;
   }

@@ -4,10 +4,12 @@
  * way, batch-codec.ts), `ping` is answered at once (when the guest is not stuck: the host's
  * watchdog counts on it).
  */
+import { getHeapStatistics } from 'node:v8';
 import { BatchWriter, readBatch } from './batch-codec.js';
 import { RecordEvent } from './guest-event.js';
+import { EventProbe } from './guest-probe.js';
 import { ensureLockdown, Guest, type Emit } from './guest.js';
-import type { GuestMessage, HostMessage } from './protocol.js';
+import type { GuestMessage, HostMessage, WindowStats } from './protocol.js';
 
 /** Send one message; `transfer`: buffers to move rather than copy (where the channel can). */
 export type Send = (m: GuestMessage, transfer?: ArrayBuffer[]) => void;
@@ -21,11 +23,16 @@ export function serveGuest(
   let guest: Guest | undefined;
   let harden: (v: unknown) => unknown = (v) => v;
   const out = new BatchWriter();
+  // Probes (managed units): windows completed since the last batch was answered.
+  let probe: EventProbe | undefined;
+  let windows: WindowStats[] = [];
+  let outputs = 0;
   // Encoded at once (the code may change its object afterwards); values are read before the
   // record is started, so a getter that throws leaves the batch whole.
   const emit: Emit = (topic, parts, labels) => {
     const names = Object.keys(parts);
     const values = names.map((n) => parts[n]);
+    outputs++;
     out.outbound(topic, names.length);
     for (let i = 0; i < names.length; i++) out.part(names[i] as string, values[i]);
     out.labels(labels);
@@ -37,6 +44,11 @@ export function serveGuest(
           .then((s) => {
             harden = (v) => s.harden(v);
             guest = new Guest(s, m.init, emit);
+            if (m.init.probes === true)
+              probe = new EventProbe(
+                () => outputs,
+                (w) => windows.push(w),
+              );
             send(
               tid === undefined
                 ? { k: 'ready', subs: guest.subscriptions }
@@ -56,8 +68,9 @@ export function serveGuest(
             false,
             (sub, names, values) => {
               const s = sub as number;
-              const ev = new RecordEvent(g.subscriptions[s] ?? '', names, values);
-              if (!g.deliver(s, ev)) errors++;
+              const ev = new RecordEvent(g.subscriptions[s] ?? '', names, values, !!probe);
+              if (!(probe === undefined ? g.deliver(s, ev) : probe.run(() => g.deliver(s, ev))))
+                errors++;
             },
             harden,
           );
@@ -70,8 +83,18 @@ export function serveGuest(
           // A value that cannot be cloned (a function, say): the batch's outputs are dropped.
           send({ k: 'out', id: m.id, batch: new BatchWriter().finish(), errors: errors + 1 });
         }
+        if (probe !== undefined) {
+          send({ k: 'probe', windows, heapBytes: getHeapStatistics().used_heap_size });
+          windows = [];
+        }
         return;
       }
+      case 'export':
+        if (guest !== undefined) send({ k: 'state', state: guest.snapshot(m.mode) });
+        return;
+      case 'import':
+        guest?.restore(m.state);
+        return;
       case 'ping':
         send({ k: 'pong', id: m.id });
         return;

@@ -10,7 +10,8 @@
  * mode replaces them with a logical clock (events handled so far) and a seeded generator.
  */
 import { RecordEvent, ViewEvent } from './guest-event.js';
-import type { GuestInit, PartLabelRequest } from './protocol.js';
+import { GuestState } from './guest-state.js';
+import type { ExportMode, GuestInit, PartLabelRequest, StateSnapshot } from './protocol.js';
 
 interface Ses {
   lockdown(options?: Record<string, string>): void;
@@ -96,6 +97,8 @@ export class Guest {
   readonly subscriptions: string[] = [];
   readonly #handlers: Handler[] = [];
   #clock = 0;
+  /** The unit's key-value state (`unit.state`), which moves with it between tiers. */
+  readonly state = new GuestState();
 
   constructor(s: Ses, init: GuestInit, emit: Emit) {
     let loading = true;
@@ -118,6 +121,7 @@ export class Guest {
           throw new TypeError('parts is an object of name → value');
         emit(topic, parts as Record<string, unknown>, checkLabels(labels));
       },
+      state: this.state.api,
     });
     const globals: Record<string, unknown> = { unit };
     if (init.deterministic) {
@@ -138,6 +142,20 @@ export class Guest {
     } finally {
       loading = false;
     }
+  }
+
+  /** The unit's state and logical clock, to move it to another tier (see ExportMode). */
+  snapshot(mode: ExportMode = 'full'): StateSnapshot {
+    if (mode === 'delta') return { ...this.state.delta(), clock: this.#clock };
+    if (mode === 'track') this.state.track();
+    return { entries: this.state.entries(), clock: this.#clock };
+  }
+
+  /** Take over a migrated unit's state and clock (before its first event here). */
+  restore(s: StateSnapshot): void {
+    if (s.deleted === undefined) this.state.replace(s.entries);
+    else this.state.patch(s.entries, s.deleted);
+    this.#clock = s.clock;
   }
 
   /**

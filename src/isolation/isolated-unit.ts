@@ -79,7 +79,7 @@ const DEFAULT_LIMITS: RemoteLimits = {
   maxInFlight: 4,
 };
 
-function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
+export function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
   const l = { ...DEFAULT_LIMITS, ...given };
   for (const [k, v] of Object.entries(l)) {
     if (!Number.isInteger(v) || v < 1)
@@ -94,7 +94,7 @@ export function measure(source: string): string {
 }
 
 /** Builds and publishes the events of a unit's outputs, at its label, on the host side. */
-class Publisher {
+export class Publisher {
   readonly #ctx: UnitContext;
   readonly #engine: Engine;
   readonly #tags: Readonly<Record<string, Tag>>;

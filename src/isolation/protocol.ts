@@ -40,6 +40,8 @@ export interface GuestInit {
   /** Tamed `Date.now` (a logical clock: events handled so far) and seeded `Math.random`. */
   readonly deterministic: boolean;
   readonly seed: number;
+  /** Probes on (managed units): per-event service time, outputs, not-found reads, heap. */
+  readonly probes?: boolean;
 }
 
 /** Host → guest (tiers 1 and 2). */
@@ -47,7 +49,14 @@ export type HostMessage =
   | { readonly k: 'init'; readonly init: GuestInit }
   /** Inbound events (InRecord), encoded; answered by one `out` with the same id. */
   | { readonly k: 'batch'; readonly id: number; readonly batch: EncodedBatch }
-  | { readonly k: 'ping'; readonly id: number };
+  | { readonly k: 'ping'; readonly id: number }
+  /**
+   * Send the unit's state (answered by `state`): all of it; all of it and start noting the
+   * keys touched (`track`, while the unit runs); or only those keys (`delta`, when drained).
+   */
+  | { readonly k: 'export'; readonly mode?: ExportMode }
+  /** Replace the unit's state, or patch it with a delta (before its first batch there). */
+  | { readonly k: 'import'; readonly state: StateSnapshot };
 
 /** Guest → host (tiers 1 and 2). */
 export type GuestMessage =
@@ -67,7 +76,40 @@ export type GuestMessage =
       /** Handlers that threw in this batch (the errors themselves stay in the guest). */
       readonly errors: number;
     }
-  | { readonly k: 'pong'; readonly id: number };
+  | { readonly k: 'pong'; readonly id: number }
+  | { readonly k: 'state'; readonly state: StateSnapshot }
+  /** Probe windows completed while handling the batch just answered, and the guest's heap. */
+  | { readonly k: 'probe'; readonly windows: readonly WindowStats[]; readonly heapBytes: number };
+
+export type ExportMode = 'full' | 'track' | 'delta';
+
+/**
+ * A unit's state as it moves between tiers: its key-value entries and its logical clock; a
+ * delta (`deleted` present) applies on top of a copy sent before.
+ */
+export interface StateSnapshot {
+  readonly entries: readonly (readonly [string, unknown])[];
+  readonly clock: number;
+  readonly deleted?: readonly string[];
+}
+
+/** One window of probe measurements (probe-window.ts), plain numbers only. */
+export interface WindowStats {
+  /** Events in the window. */
+  readonly events: number;
+  /** Wall-clock span of the window (ms), first event's start to last event's end. */
+  readonly spanMs: number;
+  /** Mean and interquartile range of the per-event service time (ms). */
+  readonly serviceMeanMs: number;
+  readonly serviceSpreadMs: number;
+  readonly serviceMaxMs: number;
+  /** Outputs in the window, and their standard deviation per event. */
+  readonly outputs: number;
+  readonly outputSpread: number;
+  /** Handlers that threw, and reads of part names the unit was not given. */
+  readonly errors: number;
+  readonly notFound: number;
+}
 
 /** Is `x` a guest message of a known shape? (The host trusts nothing the guest sends.) */
 export function isGuestMessage(x: unknown): x is GuestMessage {
@@ -89,7 +131,23 @@ export function isGuestMessage(x: unknown): x is GuestMessage {
       );
     case 'pong':
       return typeof m.id === 'number';
+    case 'state':
+      return isSnapshot(m.state);
+    case 'probe':
+      return Array.isArray(m.windows) && typeof m.heapBytes === 'number';
     default:
       return false;
   }
+}
+
+function isSnapshot(x: unknown): x is StateSnapshot {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Record<string, unknown>;
+  return (
+    typeof s.clock === 'number' &&
+    Array.isArray(s.entries) &&
+    s.entries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string') &&
+    (s.deleted === undefined ||
+      (Array.isArray(s.deleted) && s.deleted.every((k) => typeof k === 'string')))
+  );
 }

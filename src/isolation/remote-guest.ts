@@ -16,12 +16,16 @@
  * starved of CPU by a loaded machine is not killed for it; the wall clock is a backstop at
  * ten times the budget, and the only clock where /proc cannot be read.
  */
-import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import type { EventView } from '../index.js';
 import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
 import { cpuClock } from './cpu-clock.js';
 import { isGuestMessage, type GuestInit, type GuestMessage, type HostMessage } from './protocol.js';
+import {
+  childProcessTransport,
+  type RemoteTransport,
+  type TransportFactory,
+} from './tier3-transport.js';
 
 /** Why a guest ended. */
 export type EndReason = 'stopped' | 'cpu' | 'memory' | 'exit' | 'protocol' | 'start';
@@ -67,6 +71,8 @@ export interface RemoteHooks {
   full(on: boolean): void;
   /** The guest ended for a reason other than `stop()`. */
   ended(why: EndReason): void;
+  /** A `state` or `probe` message (managed units). */
+  extra?(m: Extract<GuestMessage, { k: 'state' | 'probe' }>): void;
 }
 
 /** The wall-clock backstop of a CPU-timed deadline: this many times the CPU budget. */
@@ -114,8 +120,15 @@ export class RemoteGuest {
     return 8 * this.highWater;
   }
 
-  /** Start the guest; resolves with its subscriptions, or null if it did not start. */
-  start(tier: 1 | 2, init: GuestInit): Promise<readonly string[] | null> {
+  /**
+   * Start the guest; resolves with its subscriptions, or null if it did not start. Tier 2 (and
+   * any tier given a `transport`) speaks the protocol over a RemoteTransport (tier3-transport.ts).
+   */
+  start(
+    tier: 1 | 2,
+    init: GuestInit,
+    transport?: TransportFactory,
+  ): Promise<readonly string[] | null> {
     const onMessage = (m: unknown): void => {
       this.#message(m);
     };
@@ -123,9 +136,9 @@ export class RemoteGuest {
       this.#end(why, false);
     };
     this.#ep =
-      tier === 1
+      tier === 1 && transport === undefined
         ? workerEndpoint(this.#limits, onMessage, onDead)
-        : childEndpoint(this.#limits, onMessage, onDead);
+        : transportEndpoint((transport ?? childProcessTransport)(this.#limits), onMessage, onDead);
     return new Promise((resolve) => {
       this.#onReady = resolve;
       this.#arm(this.#limits.startMs);
@@ -177,6 +190,14 @@ export class RemoteGuest {
     });
   }
 
+  /**
+   * Send a message outside the batch flow (`export`, `import`), now: it may overtake events
+   * queued but not yet sent, so a caller that needs an order waits for a backlog of 0.
+   */
+  post(m: HostMessage): void {
+    if (this.#ended === undefined && this.#onReady === undefined) this.#ep?.send(m);
+  }
+
   /** Kill the guest now (its backlog is dropped). */
   stop(): void {
     this.#end('stopped', true);
@@ -210,6 +231,10 @@ export class RemoteGuest {
       return;
     }
     const m: GuestMessage = raw;
+    if (m.k === 'state' || m.k === 'probe') {
+      this.#hooks.extra?.(m);
+      return;
+    }
     if (m.k === 'ready' || m.k === 'init-failed') {
       const ready = this.#onReady;
       if (ready === undefined) {
@@ -375,32 +400,22 @@ function workerEndpoint(
   };
 }
 
-function childEndpoint(
-  limits: RemoteLimits,
+function transportEndpoint(
+  t: RemoteTransport,
   onMessage: (m: unknown) => void,
   onDead: (why: EndReason) => void,
 ): Endpoint {
-  const c = fork(new URL('./child-entry.js', import.meta.url), [], {
-    serialization: 'advanced',
-    env: {},
-    execArgv: [`--max-old-space-size=${limits.memoryMb}`],
-    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  t.onReceiveBatch((ms) => {
+    for (const m of ms) onMessage(m);
   });
-  c.on('message', onMessage);
-  c.on('error', () => {
-    onDead('exit');
-  });
-  c.on('exit', (code, signal) => {
-    // V8 aborts a process past its heap limit (SIGABRT, or exit code 134).
-    onDead(signal === 'SIGABRT' || code === 134 ? 'memory' : 'exit');
-  });
+  t.onClose(onDead);
   return {
     send: (m) => {
-      if (c.connected) c.send(m);
+      t.sendBatch([m]);
     },
     kill: () => {
-      c.kill('SIGKILL');
+      t.close();
     },
-    cpu: () => (c.pid === undefined ? undefined : cpuClock({ pid: c.pid })),
+    cpu: () => t.cpu,
   };
 }
