@@ -200,9 +200,7 @@ export class Pipeline {
   readonly engine: Engine;
   readonly #checks: boolean;
   readonly #sinks: Node[] = [];
-  readonly #state:
-    | { store: StateStore; every: number; seed: Uint8Array; kept: Tag }
-    | undefined;
+  readonly #state: { store: StateStore; every: number; seed: Uint8Array; kept: Tag } | undefined;
   /** Tags made by `tag()` with state on: derived, so the same after a restart. */
   readonly #stable = new Set<Tag>();
 

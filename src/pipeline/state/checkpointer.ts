@@ -253,7 +253,9 @@ export class Checkpointer {
     let found = false;
     for (const c of this.#sources.values()) {
       const where = `source ${String(c.index)}`;
-      const got = await this.#store.at(this.#seal(c.label)).get(`${this.#prefix}src/${String(c.index)}`);
+      const got = await this.#store
+        .at(this.#seal(c.label))
+        .get(`${this.#prefix}src/${String(c.index)}`);
       if (got === undefined) continue;
       const r = record(got, where);
       if (r.v !== 1 || typeof r.graph !== 'string' || !Number.isSafeInteger(r.pos)) {
