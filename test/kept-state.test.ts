@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import pg from 'pg';
-import { Label } from '../src/labels.js';
+import { Label, type Tag } from '../src/labels.js';
 import { Engine } from '../src/index.js';
 import {
   from,
@@ -120,6 +120,20 @@ async function everything(v: StoreView): Promise<{ key: string; value: JsonValue
   return out;
 }
 
+/** The integrity tag every kept record carries (derived from the seed: `<pipeline>/kept`). */
+function keptTagOf(p: Pipeline, store: FacetedStore): Tag {
+  return p.engine.deriveTag(store.tagSeed(), `${p.name}/kept`, `${p.name}:kept`).tag;
+}
+function keptTag(p: Pipeline, store: FacetedStore): string {
+  return keptTagOf(p, store).id;
+}
+
+/** The host's view at `l` with the kept-state integrity: where the checkpointer writes (views
+ * handed to units never carry it, so only the host can corrupt kept state). */
+function hostView(p: Pipeline, store: FacetedStore, l: Label): StoreView {
+  return store.at(Label.of({ secrecy: l.secrecy, integrity: [keptTagOf(p, store)] }));
+}
+
 describe('kept state: each key at its own label', () => {
   const recs = records(3000, 5);
   for (const b of storeBackends()) {
@@ -154,11 +168,12 @@ describe('kept state: each key at its own label', () => {
     });
   }
 
-  it('SQLite rows of key k carry exactly S{bts, key:k}', async () => {
+  it('SQLite rows of key k carry exactly ⟨{bts, key:k}, {kept}⟩', async () => {
     const dir = tempDir();
     const store = await FacetedStore.sqlite({ dataDir: dir });
     const k = keptPipeline(store, recs, { every: 100 });
     await k.run();
+    const kept = keptTag(k.pipeline, store);
     await store.close();
     const db = new Database(join(dir, 'sluice-store.sqlite'), { readonly: true });
     try {
@@ -172,20 +187,21 @@ describe('kept state: each key at its own label', () => {
       for (const r of rows) {
         const key = r.key.slice(r.key.lastIndexOf('/s:') + 3);
         const want = [k.bts.tag.id, ...k.keys.label(key).secrecy.map((t) => t.id)].sort();
-        assert.deepEqual(JSON.parse(r.text), { secrecy: want, integrity: [] });
+        assert.deepEqual(JSON.parse(r.text), { secrecy: want, integrity: [kept] });
       }
     } finally {
       db.close();
     }
   });
 
-  it('PostgreSQL rows of key k carry exactly S{bts, key:k}', async () => {
+  it('PostgreSQL rows of key k carry exactly ⟨{bts, key:k}, {kept}⟩', async () => {
     const srv = await startPostgres();
     try {
       const schema = srv.schema();
       const store = await FacetedStore.postgres({ connection: srv.connection, schema });
       const k = keptPipeline(store, recs, { every: 400 });
       await k.run();
+      const kept = keptTag(k.pipeline, store);
       await store.close();
       const c = new pg.Client(srv.connection);
       await c.connect();
@@ -201,7 +217,7 @@ describe('kept state: each key at its own label', () => {
           const key = row.key.slice(row.key.lastIndexOf('/s:') + 3);
           const want = [k.bts.tag.id, ...k.keys.label(key).secrecy.map((t) => t.id)].sort();
           assert.deepEqual([...row.secrecy].sort(), want);
-          assert.deepEqual(row.integrity, []);
+          assert.deepEqual(row.integrity, [kept]);
         }
       } finally {
         await c.end();
@@ -323,12 +339,13 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     const RAW = Label.secrecy(k.bts.tag);
     let top = RAW;
     for (const key of Object.keys(expected(recs))) top = top.join(k.keys.label(key));
-    return { store, recs, k, RAW, top: store.at(top) };
+    const host = (l: Label) => hostView(k.pipeline, store, l);
+    return { store, recs, k, RAW, host, top: store.at(top) };
   }
 
   it('a corrupt state record: E_STATE_CORRUPT, and the store is unchanged', async () => {
-    const { store, recs, k, RAW, top } = await completed();
-    const at = store.at(RAW.join(k.keys.label('key-1')));
+    const { store, recs, k, RAW, host, top } = await completed();
+    const at = host(RAW.join(k.keys.label('key-1')));
     const key = (await everything(at)).find((e) => e.key.endsWith('/k/s:key-1'))?.key as string;
     for (const bad of [42, { k: 's:key-2', s: 1 }, { k: 's:key-1' }] as JsonValue[]) {
       await at.put(key, bad);
@@ -339,15 +356,15 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
   });
 
   it('a corrupt position or key index: E_STATE_CORRUPT', async () => {
-    const { store, recs, RAW } = await completed();
-    const entries = await everything(store.at(RAW));
+    const { store, recs, RAW, host } = await completed();
+    const entries = await everything(host(RAW));
     const pos = entries.find((e) => e.key.endsWith('/src/0'))?.key as string;
     const index = entries.find((e) => e.key.includes('/i/'))?.key as string;
-    await store.at(RAW).put(index, { k: 'x:1' });
+    await host(RAW).put(index, { k: 'x:1' });
     await assert.rejects(keptPipeline(store, recs).run(), { code: 'E_STATE_CORRUPT' });
-    await store.at(RAW).put(pos, { v: 1, graph: 'g', pos: 'ten' });
+    await host(RAW).put(pos, { v: 1, graph: 'g', pos: 'ten' });
     await assert.rejects(keptPipeline(store, recs).run(), { code: 'E_STATE_CORRUPT' });
-    await store.at(RAW).put(pos, 'nothing');
+    await host(RAW).put(pos, 'nothing');
     await assert.rejects(keptPipeline(store, recs).run(), { code: 'E_STATE_CORRUPT' });
   });
 
@@ -393,7 +410,7 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     const seen = build([]);
     const T = Label.secrecy(seen.p.tag('t').tag);
     const key = (await everything(store.at(T))).find((e) => e.key.endsWith('/-'))?.key as string;
-    await store.at(T).put(key, { s: { seen: -1, open: [] } });
+    await hostView(seen.p, store, T).put(key, { s: { seen: -1, open: [] } });
     await assert.rejects(build([1]).p.run(), { code: 'E_STATE_CORRUPT' });
   });
 

@@ -200,7 +200,7 @@ export class Pipeline {
   readonly engine: Engine;
   readonly #checks: boolean;
   readonly #sinks: Node[] = [];
-  readonly #state: { store: StateStore; every: number; seed: Uint8Array } | undefined;
+  readonly #state: { store: StateStore; every: number; seed: Uint8Array; kept: Tag } | undefined;
   /** Tags made by `tag()` with state on: derived, so the same after a restart. */
   readonly #stable = new Set<Tag>();
 
@@ -214,7 +214,11 @@ export class Pipeline {
     this.#checks = o.checks ?? true;
     if (o.state !== undefined) {
       const s = stateOptions(o.state, this.name);
-      this.#state = { ...s, seed: s.store.tagSeed() };
+      const seed = s.store.tagSeed();
+      // The integrity every kept record carries: views (which never hold it) cannot forge or
+      // erase the state a restart loads. Its context cannot meet `tag:` or `family:` ones.
+      const kept = this.engine.deriveTag(seed, `${this.name}/kept`, `${this.name}:kept`).tag;
+      this.#state = { ...s, seed, kept };
     }
     if (!this.#checks) {
       this.engine.audit.record({
@@ -298,6 +302,7 @@ export class Pipeline {
         this.name,
         st.every,
         report.nodes.map((c) => c.node),
+        st.kept,
       );
       for (const c of report.nodes) if (c.node.isSource) rt.state.addSource(c.node, c.label.base);
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Label } from '../../labels.js';
+import { Label, type Tag } from '../../labels.js';
 import type { Node } from '../node.js';
 import { NO_KEY, type Key } from '../receiver.js';
 import type { Runtime } from '../runtime.js';
@@ -82,6 +82,11 @@ function copy(v: unknown, where: string): unknown {
  * every operator has then seen exactly the events counted by the positions), copied, and
  * committed in one transaction; at most one commit is in flight, later ones wait. On restart,
  * `restore` loads it and each source skips the events it had already emitted.
+ *
+ * Every record is written, and read back, at its label plus the integrity tag `kept` (derived,
+ * held by the host only): a view at a label without it (every view a unit or handler gets)
+ * cannot erase those facets, and what it writes under these keys is not seen by `restore`. So no
+ * view can choose the state or position a restarted pipeline loads, nor make its restore fail.
  */
 export class Checkpointer {
   readonly #rt: Runtime;
@@ -98,6 +103,8 @@ export class Checkpointer {
   #tail: Promise<void> = Promise.resolve();
   #error: unknown;
   #failed = false;
+  readonly #kept: Tag;
+  readonly #sealed = new Map<Label, Label>();
 
   constructor(
     rt: Runtime,
@@ -105,13 +112,25 @@ export class Checkpointer {
     pipeline: string,
     every: number,
     nodes: readonly Node[],
+    kept: Tag,
   ) {
     this.#rt = rt;
+    this.#kept = kept;
     this.#store = store;
     this.#prefix = `sluice/${pipeline}/`;
     this.#every = every;
     this.#index = new Map(nodes.map((n, i) => [n, i]));
     this.#graph = fingerprint(nodes, this.#index);
+  }
+
+  /** `l` with the integrity tag `kept` added: the label every record is written and read at. */
+  #seal(l: Label): Label {
+    let s = this.#sealed.get(l);
+    if (s === undefined) {
+      s = Label.of({ secrecy: l.secrecy, integrity: [...l.integrity, this.#kept] });
+      this.#sealed.set(l, s);
+    }
+    return s;
   }
 
   /** The first error of a checkpoint (the run then stops), if any. */
@@ -195,7 +214,7 @@ export class Checkpointer {
     const writes: { label: Label; key: string; value: unknown }[] = [];
     for (const c of this.#sources.values()) {
       writes.push({
-        label: c.label,
+        label: this.#seal(c.label),
         key: `${P}src/${String(c.index)}`,
         value: { v: 1, graph: this.#graph, pos: c.pos },
       });
@@ -206,7 +225,7 @@ export class Checkpointer {
         const s = k.ops.save(key);
         if (key === NO_KEY) {
           writes.push({
-            label: k.base,
+            label: this.#seal(k.base),
             key: `${at}-`,
             value: s === undefined ? undefined : { s: copy(s.value, k.name) },
           });
@@ -214,11 +233,11 @@ export class Checkpointer {
         }
         const e = encodeKey(key);
         if (!k.known.has(key)) {
-          writes.push({ label: k.base, key: `${at}i/${e.id}`, value: { k: e.text } });
+          writes.push({ label: this.#seal(k.base), key: `${at}i/${e.id}`, value: { k: e.text } });
           k.known.add(key);
         }
         writes.push({
-          label: k.labelOf(key),
+          label: this.#seal(k.labelOf(key)),
           key: `${at}k/${e.id}`,
           value:
             s === undefined ? { k: e.text, dead: true } : { k: e.text, s: copy(s.value, k.name) },
@@ -234,7 +253,9 @@ export class Checkpointer {
     let found = false;
     for (const c of this.#sources.values()) {
       const where = `source ${String(c.index)}`;
-      const got = await this.#store.at(c.label).get(`${this.#prefix}src/${String(c.index)}`);
+      const got = await this.#store
+        .at(this.#seal(c.label))
+        .get(`${this.#prefix}src/${String(c.index)}`);
       if (got === undefined) continue;
       const r = record(got, where);
       if (r.v !== 1 || typeof r.graph !== 'string' || !Number.isSafeInteger(r.pos)) {
@@ -255,7 +276,7 @@ export class Checkpointer {
 
   async #restoreOperator(k: KeptOperator): Promise<void> {
     const at = `${this.#prefix}op/${String(k.index)}/`;
-    const base = this.#store.at(k.base);
+    const base = this.#store.at(this.#seal(k.base));
     const one = await base.get(`${at}-`);
     if (one !== undefined) load(k, NO_KEY, record(one, k.name));
     let cursor: string | undefined;
@@ -268,7 +289,7 @@ export class Checkpointer {
       for (const item of page.items) {
         const key = decodeKey(record(item.value, k.name).k, k.name);
         const e = encodeKey(key);
-        const got = await this.#store.at(k.labelOf(key)).get(`${at}k/${e.id}`);
+        const got = await this.#store.at(this.#seal(k.labelOf(key))).get(`${at}k/${e.id}`);
         const r = record(got, k.name);
         if (item.key !== `${at}i/${e.id}` || r.k !== e.text) {
           throw new KeptStateError('E_STATE_CORRUPT', `${k.name}: a stored key is corrupt`);
