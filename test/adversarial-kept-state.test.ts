@@ -482,24 +482,15 @@ describe('attack: termination depends on a key secret state', () => {
     ['a non-finite number', () => Number.NaN],
     ['more than 1 MiB of JSON', () => 'x'.repeat((1 << 20) + 1)],
   ] as const) {
-    it(
-      `key-1's state becoming ${what} changes neither the public sink nor key-0's`,
-      {
-        todo:
-          'LEAK: a state that cannot be kept fails the whole checkpoint, which stops the run ' +
-          "(rt.stop) for every branch and key; it should fail only that key's instance, at its " +
-          'label (snapshot must validate each state as the store will, then kill that key)',
-      },
-      async () => {
-        const f = sticky(bad);
-        // What sinks saw (the host's own report may differ: the host sees everything).
-        const seen = async (secret: number) => {
-          const { pub, key0 } = await twoBranches(pubFile, secretFile(secret), f);
-          return { pub, key0 };
-        };
-        assert.deepEqual(await seen(-1), await seen(-2));
-      },
-    );
+    it(`key-1's state becoming ${what} changes neither the public sink nor key-0's`, async () => {
+      const f = sticky(bad);
+      // What sinks saw (the host's own report may differ: the host sees everything).
+      const seen = async (secret: number) => {
+        const { pub, key0 } = await twoBranches(pubFile, secretFile(secret), f);
+        return { pub, key0 };
+      };
+      assert.deepEqual(await seen(-1), await seen(-2));
+    });
   }
 
   it('the same secret values, JSON all along, change no public output (control)', async () => {
@@ -528,49 +519,39 @@ describe('attack: resume reports depend on secret state', () => {
 });
 
 describe('attack: checkpoint timing carries secret state size into public positions', () => {
-  it(
-    "the positions kept at a public source's label do not depend on secret state sizes",
-    {
-      todo:
-        'LEAK (timing): a checkpoint is skipped while the previous commit is in flight, and a ' +
-        "commit's duration grows with the secret states it writes, so which positions reach the " +
-        "source's (public) label depends on secret data; fix: checkpoint at fixed positions " +
-        '(pause the source, or queue the snapshot) instead of skipping',
-    },
-    async () => {
-      // A store whose commits take time in proportion to what they write, as a real database's
-      // do (this wrapper only adds that delay; every write goes to a real memory store).
-      const positions = async (big: boolean) => {
-        const inner = memory();
-        const seen: number[] = [];
-        const store = {
-          at: (l: Label) => inner.at(l),
-          tagSeed: () => inner.tagSeed(),
-          commit: async (writes: Parameters<FacetedStore['commit']>[0]) => {
-            const size = JSON.stringify(writes.map((w) => w.value)).length;
-            await new Promise((r) => setTimeout(r, Math.floor(size / 20000)));
-            await inner.commit(writes);
-            const src = writes.find((w) => w.key.endsWith('/src/0'));
-            seen.push((src?.value as { pos: number }).pos);
-          },
-        };
-        const p = new Pipeline({ name: 'timing', state: { store, every: 500 } });
-        const RAW = Label.secrecy(p.tag('bts').tag);
-        const fam = p.family('key');
-        const rows = Array.from({ length: 20000 }, (_, i) => ({ k: `key-${String(i % 4)}`, v: i }));
-        p.output(
-          fromNdjson<Rec>(ndjson(rows), { name: 'public-source' }).pipe(
-            map((r: Rec) => r, { label: RAW }),
-            keyBy((r: Rec) => r.k, fam),
-            // The secret: how big each key's state grows.
-            scan((a: string, r: Rec) => (big ? a + String(r.v) : String(r.v)), ''),
-          ),
-          toCallback(() => undefined, { label: RAW, perKey: fam }),
-        );
-        await p.run();
-        return seen;
+  it("the positions kept at a public source's label do not depend on secret state sizes", async () => {
+    // A store whose commits take time in proportion to what they write, as a real database's
+    // do (this wrapper only adds that delay; every write goes to a real memory store).
+    const positions = async (big: boolean) => {
+      const inner = memory();
+      const seen: number[] = [];
+      const store = {
+        at: (l: Label) => inner.at(l),
+        tagSeed: () => inner.tagSeed(),
+        commit: async (writes: Parameters<FacetedStore['commit']>[0]) => {
+          const size = JSON.stringify(writes.map((w) => w.value)).length;
+          await new Promise((r) => setTimeout(r, Math.floor(size / 20000)));
+          await inner.commit(writes);
+          const src = writes.find((w) => w.key.endsWith('/src/0'));
+          seen.push((src?.value as { pos: number }).pos);
+        },
       };
-      assert.deepEqual(await positions(true), await positions(false));
-    },
-  );
+      const p = new Pipeline({ name: 'timing', state: { store, every: 500 } });
+      const RAW = Label.secrecy(p.tag('bts').tag);
+      const fam = p.family('key');
+      const rows = Array.from({ length: 20000 }, (_, i) => ({ k: `key-${String(i % 4)}`, v: i }));
+      p.output(
+        fromNdjson<Rec>(ndjson(rows), { name: 'public-source' }).pipe(
+          map((r: Rec) => r, { label: RAW }),
+          keyBy((r: Rec) => r.k, fam),
+          // The secret: how big each key's state grows.
+          scan((a: string, r: Rec) => (big ? a + String(r.v) : String(r.v)), ''),
+        ),
+        toCallback(() => undefined, { label: RAW, perKey: fam }),
+      );
+      await p.run();
+      return seen;
+    };
+    assert.deepEqual(await positions(true), await positions(false));
+  });
 });

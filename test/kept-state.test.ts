@@ -443,13 +443,26 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     assert.throws(() => new Pipeline({ state: { store: {} as never } }), { code: 'E_CONFIG' });
   });
 
-  it('a state that is not JSON data fails the run with E_STATE_VALUE', async () => {
+  // Not the whole run: whether the run goes on must not depend on one instance's (possibly
+  // secret) state (DESIGN.md §1, fixed labels; test/adversarial-kept-state.test.ts).
+  it('a state that is not JSON data fails that operator with E_STATE_VALUE, not the run', async () => {
     const store = FacetedStore.memory();
     const p = new Pipeline({ name: 'fn-state', state: { store, every: 1 } });
+    const seen: unknown[] = [];
+    const errors: unknown[] = [];
     p.output(
       from([1, 2]).pipe(reduce((_a: unknown, v: number) => () => v, null as unknown)),
-      toCallback(() => undefined),
+      toCallback((v) => seen.push(v), { onError: (e) => errors.push(e) }),
     );
-    await assert.rejects(p.run(), { code: 'E_STATE_VALUE' });
+    const report = await p.run();
+    assert.deepEqual(seen, []);
+    assert.deepEqual(
+      errors.map((e) => (e as { code?: unknown }).code),
+      ['E_STATE_VALUE'],
+    );
+    assert.deepEqual(
+      report.failures.map((f) => (f.error as { code?: unknown }).code),
+      ['E_STATE_VALUE'],
+    );
   });
 });

@@ -80,6 +80,15 @@ export class FacetedStore {
   }
 
   /**
+   * Throws, as `put` would, unless `value` is a value this store keeps (JSON data, at most
+   * 1 MiB of it); writes nothing. A pipeline checks each key's state with it when it takes a
+   * checkpoint, so a state that cannot be kept fails only that key, never the commit.
+   */
+  check(value: unknown): void {
+    encodeValue(value);
+  }
+
+  /**
    * Host only: a copy of the store's tag seed (32 random bytes made when the store was created,
    * kept where no view can read it). `Engine.deriveTag(seed, …)` makes the same tags from it
    * in every process, which is how a pipeline finds its state after a restart. Whoever holds

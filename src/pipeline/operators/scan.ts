@@ -41,6 +41,16 @@ export class ScanOp<A, S> extends OperatorBase {
     kill: (key) => {
       this.endKey(key);
     },
+    fail: (key, err) => {
+      if (key === NO_KEY) {
+        this.#one.delete(NO_KEY);
+        this.failed(err, this.label, NO_KEY);
+        return;
+      }
+      const s = this.#slots.get(key);
+      this.#slots.delete(key);
+      this.failed(err, s?.label ?? this.labels.of(key), key);
+    },
   });
 
   constructor(ctx: InstanceContext, f: (acc: S, v: A) => S, seed: S, emitEach: boolean) {

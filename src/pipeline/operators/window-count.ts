@@ -46,6 +46,10 @@ class WindowCountOp extends OperatorBase {
     kill: (key) => {
       this.endKey(key);
     },
+    fail: (key, err) => {
+      this.#state.delete(key);
+      this.failed(err, key === NO_KEY ? this.label : this.labels.of(key), key);
+    },
   });
 
   constructor(ctx: InstanceContext, size: number, slide: number) {

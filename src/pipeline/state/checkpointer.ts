@@ -15,6 +15,9 @@ export interface KeptOps {
   load(key: Key, value: unknown): void;
   /** The key's instance had failed before the checkpoint: end it again. */
   kill(key: Key): void;
+  /** The key's state cannot be kept: fail that key's instance (an error at its label), as if
+   * its function had thrown; only that key ends. */
+  fail(key: Key, err: unknown): void;
 }
 
 /** What a stateful operator holds: `touch(key)` after every change of that key's state. */
@@ -98,8 +101,7 @@ export class Checkpointer {
   readonly #ops: KeptOperator[] = [];
   readonly #sources = new Map<Node, SourceCursor>();
   #since = 0;
-  /** Commits queued or running, and the last of them. */
-  #pending = 0;
+  /** The last commit queued or running. */
   #tail: Promise<void> = Promise.resolve();
   #error: unknown;
   #failed = false;
@@ -160,9 +162,15 @@ export class Checkpointer {
     return Object.fromEntries([...this.#sources.values()].map((c) => [c.name, c.resumedAt]));
   }
 
-  /** A source emitted (and the pipeline fully processed) one event. */
+  /**
+   * A source emitted (and the pipeline fully processed) one event. Checkpoints are taken at
+   * fixed positions (every `every` events), queued behind a commit in flight rather than
+   * skipped: skipping would make which positions reach the source's label depend on how long
+   * commits of (secret) state take. The cost: snapshots wait in memory while the store is slower
+   * than the source.
+   */
   tick(): void {
-    if (++this.#since >= this.#every && this.#pending === 0) this.#checkpoint();
+    if (++this.#since >= this.#every) this.#checkpoint();
   }
 
   /** A source ended: checkpoint (committed after any commit in flight). */
@@ -188,7 +196,6 @@ export class Checkpointer {
       return;
     }
     this.#since = 0;
-    this.#pending++;
     this.#tail = this.#tail.then(() => this.#commit(writes));
   }
 
@@ -203,8 +210,6 @@ export class Checkpointer {
       if (!this.#failed) await this.#store.commit(writes);
     } catch (e) {
       this.#fail(e);
-    } finally {
-      this.#pending--;
     }
   }
 
@@ -222,12 +227,12 @@ export class Checkpointer {
     for (const k of this.#ops) {
       const at = `${P}op/${String(k.index)}/`;
       for (const key of k.dirty) {
-        const s = k.ops.save(key);
+        const s = this.#keepable(k, key);
         if (key === NO_KEY) {
           writes.push({
             label: this.#seal(k.base),
             key: `${at}-`,
-            value: s === undefined ? undefined : { s: copy(s.value, k.name) },
+            value: s === undefined ? undefined : { s: s.value },
           });
           continue;
         }
@@ -239,13 +244,36 @@ export class Checkpointer {
         writes.push({
           label: this.#seal(k.labelOf(key)),
           key: `${at}k/${e.id}`,
-          value:
-            s === undefined ? { k: e.text, dead: true } : { k: e.text, s: copy(s.value, k.name) },
+          value: s === undefined ? { k: e.text, dead: true } : { k: e.text, s: s.value },
         });
       }
       k.dirty.clear();
     }
     return writes;
+  }
+
+  /**
+   * The key's state, copied and checked as the store will check it; undefined if the key's
+   * instance has failed. A state that cannot be kept fails that key's instance now, at its
+   * label (as its function throwing would), and is kept as failed: whether the run goes on, and
+   * what other keys and branches see, never depends on one key's (secret) state.
+   */
+  #keepable(k: KeptOperator, key: Key): { readonly value: unknown } | undefined {
+    const s = k.ops.save(key);
+    if (s === undefined) return undefined;
+    try {
+      const value = copy(s.value, k.name);
+      this.#store.check?.(value);
+      return { value };
+    } catch (e) {
+      k.ops.fail(
+        key,
+        e instanceof KeptStateError
+          ? e
+          : new KeptStateError('E_STATE_VALUE', `${k.name}: its state cannot be kept`),
+      );
+      return undefined;
+    }
   }
 
   /** Load the last checkpoint, if any; each source will skip what it had emitted. */

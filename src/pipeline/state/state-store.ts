@@ -11,6 +11,9 @@ export interface StateStore {
   commit(
     writes: readonly { readonly label: Label; readonly key: string; readonly value: unknown }[],
   ): Promise<void>;
+  /** Throws unless the store can keep `value` (as `put` would); writes nothing. A store
+   * without it is checked only at commit, where a value it refuses fails the whole run. */
+  check?(value: unknown): void;
   /** The store's tag seed: the pipeline derives its tags from it, so labels survive a restart. */
   tagSeed(): Uint8Array;
 }
