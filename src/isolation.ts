@@ -6,12 +6,13 @@
 export {
   IsolationError,
   isolatedUnit,
-  measure,
   type IsolatedUnit,
   type IsolatedUnitSpec,
   type IsolationLimits,
   type Tier,
 } from './isolation/isolated-unit.js';
+export { measure, type UnitCode } from './isolation/unit-code.js';
+export { ModuleRefusedError, type UnitFormat } from './isolation/module-source.js';
 export type { EndReason } from './isolation/remote-guest.js';
 export type { InRecord, OutRecord, PartLabelRequest } from './isolation/protocol.js';
 export { Agent, type AgentAction } from './isolation/agent.js';

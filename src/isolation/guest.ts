@@ -11,12 +11,15 @@
  */
 import { RecordEvent, ViewEvent } from './guest-event.js';
 import { GuestState } from './guest-state.js';
+import { moduleToScript } from './module-source.js';
 import type { ExportMode, GuestInit, PartLabelRequest, StateSnapshot } from './protocol.js';
 
 interface Ses {
   lockdown(options?: Record<string, string>): void;
   harden<T>(x: T): T;
-  Compartment: new (options: Record<string, unknown>) => { evaluate(source: string): unknown };
+  Compartment: new (options: Record<string, unknown>) => {
+    evaluate(source: string, options?: Record<string, unknown>): unknown;
+  };
 }
 
 let ses: Ses | undefined;
@@ -132,12 +135,19 @@ export class Guest {
       globals.Math = s.harden(math);
       globals.Date = s.harden({ now: () => this.#clock });
     }
+    // An ES module is checked and rewritten here too, in the guest that runs it (module-source.ts).
+    const isModule = init.format === 'module';
+    const body = isModule ? moduleToScript(init.source) : init.source;
     const c = new s.Compartment({ globals, __options__: true });
     try {
       // `unit` is a parameter, not only a global: a compartment's globals are reached through a
       // scope proxy (slow on the hot path); a parameter is a plain local. The wrapper changes no
       // authority: anything the code does, it does inside this compartment.
-      const load = c.evaluate(`(function (unit) {\n${init.source}\n})`) as (u: unknown) => void;
+      // A module's direct `eval(` calls were refused by the parse: SES's guess by text is not needed.
+      const load = c.evaluate(
+        `(function (unit) {\n${body}\n})`,
+        isModule ? { __rejectSomeDirectEvalExpressions__: false } : {},
+      ) as (u: unknown) => void;
       load(unit);
     } finally {
       loading = false;
