@@ -25,9 +25,15 @@ interface Started {
 }
 
 /** Start the code in `tier` (3: a managed unit over the loopback transport). */
-function start(engine: Engine, tier: ManagedTier, source: string, format: UnitFormat): Promise<Started> {
+function start(
+  engine: Engine,
+  tier: ManagedTier,
+  source: string,
+  format: UnitFormat,
+): Promise<Started> {
   const spec = { name: 'm', source, format, deterministic: true, seed: 7 };
-  if (tier === 3) return managedUnit(engine, { ...spec, tier, transport: () => loopbackTransport() });
+  if (tier === 3)
+    return managedUnit(engine, { ...spec, tier, transport: () => loopbackTransport() });
   return isolatedUnit(engine, { ...spec, tier });
 }
 
@@ -93,7 +99,9 @@ describe('ES-module units', () => {
         assert.deepEqual(got.out, want, `tier ${tier}`);
         // The measurement is of the module's own source, and the audit log records it.
         assert.equal(got.measurement, measure(source));
-        assert.ok(got.audit.some((a) => a.startsWith('unit-isolated') && a.includes(measure(source))));
+        assert.ok(
+          got.audit.some((a) => a.startsWith('unit-isolated') && a.includes(measure(source))),
+        );
       }
     }
   });

@@ -69,11 +69,26 @@ describe('moduleToScript', () => {
   });
 
   it('property: any string literal, however it spells import( or HTML comments, keeps its value', async () => {
-    const piece = fc.constantFrom('import', '(', '<!--', '-->', '\\', 'i', ' ', '/*', '//', '.', 'x', '\u2028');
+    const piece = fc.constantFrom(
+      'import',
+      '(',
+      '<!--',
+      '-->',
+      '\\',
+      'i',
+      ' ',
+      '/*',
+      '//',
+      '.',
+      'x',
+      '\u2028',
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { maxLength: 12 }), async (pieces) => {
         const v = pieces.join('');
-        const out = await load(`export default (u) => u.publish('t', { v: ${JSON.stringify(v)} });`);
+        const out = await load(
+          `export default (u) => u.publish('t', { v: ${JSON.stringify(v)} });`,
+        );
         assert.deepEqual(out, [{ v }]);
       }),
       { numRuns: 200 },
@@ -81,8 +96,18 @@ describe('moduleToScript', () => {
   });
 
   it('never throws anything but ModuleRefusedError on text it refuses', () => {
-    for (const src of ['export default 1; export default 2', '\\u0069mport("x")', '/import(/', 'a b']) {
-      assert.throws(() => moduleToScript(src), (e: unknown) => e instanceof ModuleRefusedError);
+    for (const src of [
+      'export default 1; export default 2',
+      '\\u0069mport("x")',
+      '/import(/',
+      'a b',
+      // Nested past acorn's stack check: refused, not a RangeError.
+      `const a = ${'['.repeat(5000)}${']'.repeat(5000)};`,
+    ]) {
+      assert.throws(
+        () => moduleToScript(src),
+        (e: unknown) => e instanceof ModuleRefusedError,
+      );
     }
   });
 });

@@ -226,7 +226,7 @@ export function moduleToScript(src: string): string {
   } catch (e) {
     const pos = (e as { pos?: unknown }).pos;
     // acorn's message, less its position, each long word of it (source text, maybe) cut short.
-    const msg = String((e as Error).message)
+    const msg = (e as Error).message
       .replace(/\s*\(\d+:\d+\)$/, '')
       .replace(/\S{17,}/g, (w) => `${w.slice(0, 16)}…`)
       .slice(0, 120);
