@@ -11,7 +11,6 @@
  */
 import { RecordEvent, ViewEvent } from './guest-event.js';
 import { GuestState } from './guest-state.js';
-import { moduleToScript } from './module-source.js';
 import type { ExportMode, GuestInit, PartLabelRequest, StateSnapshot } from './protocol.js';
 
 interface Ses {
@@ -23,13 +22,17 @@ interface Ses {
 }
 
 let ses: Ses | undefined;
+/** module-source.ts's `moduleToScript`, loaded where a module unit runs (acorn: ≈ 20 ms). */
+let toScript: ((source: string) => string) | undefined;
 
 /**
  * Lock down this realm once (≈ 15–30 ms) and return the SES globals. Never called at import
  * time: only when a tier-0 unit starts, or in a tier-1/2 guest. A realm that someone else
- * already locked down is used as it is.
+ * already locked down is used as it is. Given the `init` of an ES-module unit, the module
+ * checker is loaded first (before the lockdown, like the rest of the guest's own code).
  */
-export async function ensureLockdown(): Promise<Ses> {
+export async function ensureLockdown(init?: GuestInit): Promise<Ses> {
+  if (init?.format === 'module') toScript ??= (await import('./module-source.js')).moduleToScript;
   if (ses !== undefined) return ses;
   await import('ses');
   const g = globalThis as unknown as Ses;
@@ -137,7 +140,8 @@ export class Guest {
     }
     // An ES module is checked and rewritten here too, in the guest that runs it (module-source.ts).
     const isModule = init.format === 'module';
-    const body = isModule ? moduleToScript(init.source) : init.source;
+    if (isModule && toScript === undefined) throw new Error('ensureLockdown(init) loads modules');
+    const body = isModule && toScript !== undefined ? toScript(init.source) : init.source;
     const c = new s.Compartment({ globals, __options__: true });
     try {
       // `unit` is a parameter, not only a global: a compartment's globals are reached through a

@@ -226,7 +226,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
   };
 
   if (tier === 0) {
-    const s = await ensureLockdown();
+    const s = await ensureLockdown(init);
     let guest: Guest;
     try {
       guest = new Guest(s, init, (t, p, l) => {

@@ -8,7 +8,7 @@ import { loopbackTransport } from './tier3-transport.js';
 
 /** Loads `source` as a module in a tier-0 guest; the parts of each publish it made. */
 async function load(source: string): Promise<Record<string, unknown>[]> {
-  const s = await ensureLockdown();
+  const s = await ensureLockdown({ source: '', format: 'module', deterministic: false, seed: 1 });
   const out: Record<string, unknown>[] = [];
   new Guest(s, { source, format: 'module', deterministic: false, seed: 1 }, (_t, p) => {
     out.push({ ...p });
@@ -24,7 +24,7 @@ describe('moduleToScript', () => {
       deterministic: false,
       seed: 1,
     };
-    const s = await ensureLockdown();
+    const s = await ensureLockdown({ source: '', format: 'module', deterministic: false, seed: 1 });
     assert.throws(() => new Guest(s, init, () => undefined), ModuleRefusedError);
     const t = loopbackTransport();
     const got = await new Promise<unknown>((resolve) => {
