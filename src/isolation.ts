@@ -1,5 +1,5 @@
 /**
- * Sluice isolation: run a unit's code (source text) in-process under SES (tier 0), in a
+ * Sluice isolation: run a unit's code (a script, or an ES module with no imports) in-process under SES (tier 0), in a
  * worker thread with memory and CPU limits (tier 1), or in a child process (tier 2), behind
  * one protocol; the host does every label check.
  */

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Engine } from '../src/index.js';
+import { ConfigError, Engine } from '../src/index.js';
 import {
   ModuleRefusedError,
   isolatedUnit,
@@ -139,6 +139,14 @@ describe('ES-module units', () => {
       }
     });
   }
+
+  it('refuses an unknown format before anything starts', async () => {
+    const engine = new Engine();
+    await assert.rejects(
+      start(engine, 0, 'unit;', 'commonjs' as UnitFormat),
+      (e: unknown) => e instanceof ConfigError && /format/.test(e.message),
+    );
+  });
 
   it('refuses escaped keywords, and does not echo the source in its message', async () => {
     const engine = new Engine();

@@ -8,6 +8,8 @@
  * Inside the compartment there is no `require`, `import`, `process`, timer or shared global;
  * the intrinsics are frozen; `Date.now()` and `Math.random()` throw, unless the deterministic
  * mode replaces them with a logical clock (events handled so far) and a seeded generator.
+ * A unit given as an ES module is checked and rewritten into the same script form first,
+ * here in the guest that runs it (module-source.ts), whatever its host checked.
  */
 import { RecordEvent, ViewEvent } from './guest-event.js';
 import { GuestState } from './guest-state.js';

@@ -91,7 +91,7 @@ describe('moduleToScript', () => {
         );
         assert.deepEqual(out, [{ v }]);
       }),
-      { numRuns: 200 },
+      { numRuns: 300, examples: [[['import', '//', 'import', '//']]] },
     );
   });
 

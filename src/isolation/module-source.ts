@@ -175,11 +175,14 @@ function evasions(src: string, text: string, tokens: Token[], tagged: [number, n
     if (label === 'regexp' || (label.endsWith('emplate') && isTagged)) refuse('literal', src, pos);
     edits.push(escapeAt(text, pos));
   };
-  for (const m of text.matchAll(IMPORT)) {
+  // Overlapping matches too (`import//import//`: a match takes the character before `import`).
+  const importAt = new RegExp(IMPORT.source, 'g');
+  for (let m = importAt.exec(text); m !== null; m = importAt.exec(text)) {
     const pos = m.index + (m[1] as string).length;
     const t = tokenAt(pos);
     if (t === undefined) refuse('dynamic-import', src, pos);
     inLiteral(t, pos);
+    importAt.lastIndex = pos + 1;
   }
   for (const m of [...text.matchAll(HTML_OPEN), ...text.matchAll(HTML_CLOSE)]) {
     const t = tokenAt(m.index);
