@@ -1,17 +1,18 @@
 /**
- * Sluice isolation: run a unit's code (source text) in-process under SES (tier 0), in a
+ * Sluice isolation: run a unit's code (a script, or an ES module with no imports) in-process under SES (tier 0), in a
  * worker thread with memory and CPU limits (tier 1), or in a child process (tier 2), behind
  * one protocol; the host does every label check.
  */
 export {
   IsolationError,
   isolatedUnit,
-  measure,
   type IsolatedUnit,
   type IsolatedUnitSpec,
   type IsolationLimits,
   type Tier,
 } from './isolation/isolated-unit.js';
+export { measure, type UnitCode } from './isolation/unit-code.js';
+export { ModuleRefusedError, type UnitFormat } from './isolation/module-source.js';
 export type { EndReason } from './isolation/remote-guest.js';
 export type { InRecord, OutRecord, PartLabelRequest } from './isolation/protocol.js';
 export { Agent, type AgentAction } from './isolation/agent.js';

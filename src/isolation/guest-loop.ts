@@ -40,7 +40,7 @@ export function serveGuest(
   listen((m) => {
     switch (m.k) {
       case 'init':
-        ensureLockdown()
+        ensureLockdown(m.init)
           .then((s) => {
             harden = (v) => s.harden(v);
             guest = new Guest(s, m.init, emit);

@@ -8,6 +8,8 @@
  * Inside the compartment there is no `require`, `import`, `process`, timer or shared global;
  * the intrinsics are frozen; `Date.now()` and `Math.random()` throw, unless the deterministic
  * mode replaces them with a logical clock (events handled so far) and a seeded generator.
+ * A unit given as an ES module is checked and rewritten into the same script form first,
+ * here in the guest that runs it (module-source.ts), whatever its host checked.
  */
 import { RecordEvent, ViewEvent } from './guest-event.js';
 import { GuestState } from './guest-state.js';
@@ -16,17 +18,23 @@ import type { ExportMode, GuestInit, PartLabelRequest, StateSnapshot } from './p
 interface Ses {
   lockdown(options?: Record<string, string>): void;
   harden<T>(x: T): T;
-  Compartment: new (options: Record<string, unknown>) => { evaluate(source: string): unknown };
+  Compartment: new (options: Record<string, unknown>) => {
+    evaluate(source: string, options?: Record<string, unknown>): unknown;
+  };
 }
 
 let ses: Ses | undefined;
+/** module-source.ts's `moduleToScript`, loaded where a module unit runs (acorn: ≈ 20 ms). */
+let toScript: ((source: string) => string) | undefined;
 
 /**
  * Lock down this realm once (≈ 15–30 ms) and return the SES globals. Never called at import
  * time: only when a tier-0 unit starts, or in a tier-1/2 guest. A realm that someone else
- * already locked down is used as it is.
+ * already locked down is used as it is. Given the `init` of an ES-module unit, the module
+ * checker is loaded first (before the lockdown, like the rest of the guest's own code).
  */
-export async function ensureLockdown(): Promise<Ses> {
+export async function ensureLockdown(init?: GuestInit): Promise<Ses> {
+  if (init?.format === 'module') toScript ??= (await import('./module-source.js')).moduleToScript;
   if (ses !== undefined) return ses;
   await import('ses');
   const g = globalThis as unknown as Ses;
@@ -132,12 +140,20 @@ export class Guest {
       globals.Math = s.harden(math);
       globals.Date = s.harden({ now: () => this.#clock });
     }
+    // An ES module is checked and rewritten here too, in the guest that runs it (module-source.ts).
+    const isModule = init.format === 'module';
+    if (isModule && toScript === undefined) throw new Error('ensureLockdown(init) loads modules');
+    const body = isModule && toScript !== undefined ? toScript(init.source) : init.source;
     const c = new s.Compartment({ globals, __options__: true });
     try {
       // `unit` is a parameter, not only a global: a compartment's globals are reached through a
       // scope proxy (slow on the hot path); a parameter is a plain local. The wrapper changes no
       // authority: anything the code does, it does inside this compartment.
-      const load = c.evaluate(`(function (unit) {\n${init.source}\n})`) as (u: unknown) => void;
+      // A module's direct `eval(` calls were refused by the parse: SES's guess by text is not needed.
+      const load = c.evaluate(
+        `(function (unit) {\n${body}\n})`,
+        isModule ? { __rejectSomeDirectEvalExpressions__: false } : {},
+      ) as (u: unknown) => void;
       load(unit);
     } finally {
       loading = false;

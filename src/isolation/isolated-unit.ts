@@ -10,7 +10,6 @@
  *   every other check of the engine apply as for any unit.
  * The code's measurement (sha256 of the source) is recorded in the audit log when it starts.
  */
-import { createHash } from 'node:crypto';
 import {
   ConfigError,
   Label,
@@ -23,7 +22,8 @@ import {
 } from '../index.js';
 import { ensureLockdown, Guest } from './guest.js';
 import { ViewEvent } from './guest-event.js';
-import type { GuestInit, PartLabelRequest } from './protocol.js';
+import type { PartLabelRequest } from './protocol.js';
+import { guestInit, measure, type UnitCode } from './unit-code.js';
 import { RemoteGuest, type EndReason, type RemoteLimits } from './remote-guest.js';
 
 export type Tier = 0 | 1 | 2;
@@ -31,18 +31,14 @@ export type Tier = 0 | 1 | 2;
 /** Limits of tiers 1 and 2 (tier 0 has none: an infinite loop there hangs the process). */
 export type IsolationLimits = Partial<RemoteLimits>;
 
-export interface IsolatedUnitSpec {
+/** A unit's code (`source`, `format`, deterministic mode) and where and how it runs. */
+export interface IsolatedUnitSpec extends UnitCode {
   readonly name: string;
   readonly label?: Label;
   readonly privileges?: Iterable<Privilege>;
   readonly tier: Tier;
-  /** The unit's code: a script body whose only global is `unit` (see README of isolation). */
-  readonly source: string;
   /** Tag names the code may use in part labels. */
   readonly tags?: Readonly<Record<string, Tag>>;
-  /** Deterministic mode: logical `Date.now()`, seeded `Math.random()`. Default false. */
-  readonly deterministic?: boolean;
-  readonly seed?: number;
   readonly limits?: IsolationLimits;
 }
 
@@ -86,11 +82,6 @@ export function limitsOf(given: IsolationLimits | undefined): RemoteLimits {
       throw new ConfigError(`limit ${k} must be a positive integer`);
   }
   return l;
-}
-
-/** `sha256:<hex>` of a unit's source: its measurement. */
-export function measure(source: string): string {
-  return `sha256:${createHash('sha256').update(source, 'utf8').digest('hex')}`;
 }
 
 /** Builds and publishes the events of a unit's outputs, at its label, on the host side. */
@@ -215,13 +206,8 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
   const tier = spec.tier;
   const t: unknown = tier;
   if (t !== 0 && t !== 1 && t !== 2) throw new ConfigError('tier must be 0, 1 or 2');
-  if (typeof spec.source !== 'string') throw new ConfigError('source must be a string');
+  const init = guestInit(spec);
   const limits = limitsOf(spec.limits);
-  const init: GuestInit = {
-    source: spec.source,
-    deterministic: spec.deterministic ?? false,
-    seed: spec.seed ?? 1,
-  };
   const measurement = measure(spec.source);
   const ctx = engine.unit({
     name: spec.name,
@@ -240,7 +226,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
   };
 
   if (tier === 0) {
-    const s = await ensureLockdown();
+    const s = await ensureLockdown(init);
     let guest: Guest;
     try {
       guest = new Guest(s, init, (t, p, l) => {

@@ -11,13 +11,8 @@
  * twice, and the order of deliveries, hence per producer, is kept.
  */
 import { ConfigError, type Engine, type EventView, type UnitContext } from '../index.js';
-import {
-  IsolationError,
-  Publisher,
-  limitsOf,
-  measure,
-  type IsolatedUnitSpec,
-} from './isolated-unit.js';
+import { IsolationError, Publisher, limitsOf, type IsolatedUnitSpec } from './isolated-unit.js';
+import { guestInit, measure } from './unit-code.js';
 import { probeValues, type ProbeValues } from './probes.js';
 import type { GuestInit } from './protocol.js';
 import type { EndReason, RemoteLimits } from './remote-guest.js';
@@ -88,18 +83,13 @@ export class ManagedUnit {
   static async start(engine: Engine, spec: ManagedUnitSpec): Promise<ManagedUnit> {
     const t: unknown = spec.tier;
     if (t !== 0 && t !== 1 && t !== 2 && t !== 3) throw new ConfigError('tier must be 0 to 3');
-    if (typeof spec.source !== 'string') throw new ConfigError('source must be a string');
+    const init = guestInit(spec);
     limitsOf(spec.limits);
     const ctx = engine.unit({
       name: spec.name,
       ...(spec.label === undefined ? {} : { label: spec.label }),
       ...(spec.privileges === undefined ? {} : { privileges: spec.privileges }),
     });
-    const init = {
-      source: spec.source,
-      deterministic: spec.deterministic ?? false,
-      seed: spec.seed ?? 1,
-    };
     const u = new ManagedUnit(engine, ctx, spec, init);
     const b = await u.#start(spec.tier);
     if (typeof b === 'string') {

@@ -8,6 +8,7 @@
  * record holds.
  */
 import type { EncodedBatch } from './batch-codec.js';
+import type { UnitFormat } from './module-source.js';
 
 /** One inbound event, projected at the unit's label: only the parts it may see. */
 export interface InRecord {
@@ -35,8 +36,10 @@ export interface OutRecord {
 
 /** What starts a guest. */
 export interface GuestInit {
-  /** The unit's code: a script body that sees one global, `unit`. */
+  /** The unit's code: a script body that sees one global, `unit`, or an ES module (`format`). */
   readonly source: string;
+  /** `module`: an ES module, checked and rewritten by the guest (module-source.ts). */
+  readonly format?: UnitFormat;
   /** Tamed `Date.now` (a logical clock: events handled so far) and seeded `Math.random`. */
   readonly deterministic: boolean;
   readonly seed: number;

@@ -132,7 +132,7 @@ export async function startBackend(
 }
 
 async function tier0(init: GuestInit, hooks: BackendHooks): Promise<Backend | string> {
-  const s = await ensureLockdown();
+  const s = await ensureLockdown(init);
   let outputs = 0;
   let guest: Guest;
   try {
