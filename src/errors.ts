@@ -19,4 +19,22 @@ export class ConfigError extends SluiceError {
   constructor(message: string) {
     super('E_CONFIG', message);
   }
+
+  /** Every problem a schema check (zod) found, one per line with its path (`a.b[0]`). */
+  static fromIssues(
+    source: string,
+    issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+  ): ConfigError {
+    const lines = issues.map((i) => `  ${pathOf(i.path)}: ${i.message}`);
+    return new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) {
+    if (typeof p === 'number') s += `[${String(p)}]`;
+    else s += s === '' ? String(p) : `.${String(p)}`;
+  }
+  return s === '' ? '(root)' : s;
 }

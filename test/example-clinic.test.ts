@@ -1,42 +1,23 @@
 /** The example app (examples/clinic) end to end: `sluice serve` over real HTTP and SQLite. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { call, hsToken } from './support/gateway-client.js';
+import { call, hsToken, startServe } from './support/gateway-client.js';
 
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
 const SECRET = 'demo-only-secret-change-me-0123456789ab';
 
 describe('example: the clinic app', () => {
   it('patients see their own records, the doctor both, the statistician none', async () => {
     const data = await mkdtemp(join(tmpdir(), 'sluice-clinic-'));
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN,
-        'serve',
-        '--config',
-        'examples/clinic/gateway.json',
-        '--port',
-        '0',
-        '--data-dir',
-        data,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { url, child } = await startServe([
+      '--config',
+      'examples/clinic/gateway.json',
+      '--data-dir',
+      data,
+    ]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m?.[1] !== undefined) resolve(m[1]);
-        });
-        child.on('exit', () => reject(new Error(`exited: ${out}`)));
-      });
       const as = async (who: string, label?: string) => ({
         authorization: `Bearer ${await hsToken(who, { secret: SECRET })}`,
         ...(label === undefined ? {} : { 'sluice-label': label }),

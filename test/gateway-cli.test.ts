@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hsToken, JWT_SECRET } from './support/gateway-client.js';
+import { hsToken, JWT_SECRET, startServe } from './support/gateway-client.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -24,21 +24,8 @@ describe('sluice serve', () => {
       }),
     );
     const data = join(dir, 'data');
-    const child = spawn(
-      process.execPath,
-      [MAIN, 'serve', '--config', config, '--port', '0', '--data-dir', data],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { url, child } = await startServe(['--config', config, '--data-dir', data]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m?.[1] !== undefined) resolve(m[1]);
-        });
-        child.on('exit', () => reject(new Error(`exited: ${out}`)));
-      });
       const res = await fetch(`${url}/_sluice/whoami`, {
         headers: { authorization: `Bearer ${await hsToken('alice')}` },
       });

@@ -136,21 +136,11 @@ export type GatewayConfig = z.output<typeof configSchema>;
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type PrincipalConfig = GatewayConfig['principals'][string];
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const p of path) {
-    if (typeof p === 'number') s += `[${String(p)}]`;
-    else s += s === '' ? String(p) : `.${String(p)}`;
-  }
-  return s === '' ? '(root)' : s;
-}
-
 /** Validate a parsed configuration; ConfigError lists every problem with its path. */
 export function parseConfig(raw: unknown, source = 'gateway config'): GatewayConfig {
   const r = configSchema.safeParse(raw);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`);
-  throw new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+  throw ConfigError.fromIssues(source, r.error.issues);
 }
 
 /** Read and validate a JSON configuration file. */

@@ -77,17 +77,11 @@ export const DEFAULT_POLICY: Policy = parsePolicy({
   ],
 });
 
-function where(path: readonly PropertyKey[]): string {
-  const s = path.map((p) => (typeof p === 'number' ? `[${String(p)}]` : `.${String(p)}`)).join('');
-  return s.startsWith('.') ? s.slice(1) : s || '(root)';
-}
-
 /** Validate a parsed policy; a ConfigError names every bad field. */
 export function parsePolicy(raw: unknown, source = 'isolation policy'): Policy {
   const r = policySchema.safeParse(raw);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `  ${where(i.path)}: ${i.message}`);
-  throw new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+  throw ConfigError.fromIssues(source, r.error.issues);
 }
 
 /** Read and validate a JSON policy file. */

@@ -1,4 +1,6 @@
 /** Small HTTP helpers for the gateway tests (node's fetch against a real server). */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import type { Route } from '../../src/gateway.js';
 import type { JsonValue, StoreView } from '../../src/store.js';
@@ -155,3 +157,27 @@ export const kvRoutes: readonly Route<StoreView>[] = [
   },
   kvGet,
 ];
+
+/** `sluice serve ARGS --port 0` in a child process; resolves with its URL once it listens. */
+export async function startServe(
+  args: readonly string[],
+): Promise<{ readonly url: string; readonly child: ChildProcessWithoutNullStreams }> {
+  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, 'serve', ...args, '--port', '0']);
+  child.stdin.end();
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      });
+      child.on('exit', () => reject(new Error(`exited: ${out}`)));
+    });
+    return { url, child };
+  } catch (e) {
+    child.kill('SIGTERM');
+    throw e;
+  }
+}
