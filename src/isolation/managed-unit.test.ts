@@ -207,6 +207,52 @@ describe('managedUnit: live migration', () => {
     await u.stop();
   });
 
+  it('a quarantine keeps at most keptInput events, then ends the unit; others lose nothing', async () => {
+    const engine = new Engine();
+    const bystander: number[] = [];
+    engine.unit({ name: 'b' }, (ctx) =>
+      ctx.subscribe('in', (ev) => bystander.push(ev.get('i') as number)),
+    );
+    const got: unknown[] = [];
+    engine.unit({ name: 'c' }, (ctx) => ctx.subscribe('out', (ev) => got.push(ev.get('i'))));
+    const u = await managedUnit(engine, {
+      name: 'q',
+      tier: 0,
+      source: COUNTER,
+      deterministic: true,
+      keptInput: 20,
+    });
+    const src = engine.unit({ name: 'src' });
+    const send = async (from: number, n: number): Promise<void> => {
+      for (let i = from; i < from + n; i++) {
+        src.publish('in', src.event().add('p', 0).add('i', i));
+        // A source that honours backpressure: a quarantine must not hold it up for ever.
+        await engine.ready();
+      }
+      await engine.idle();
+    };
+    await send(0, 5);
+    await u.idle();
+    u.quarantine();
+    await send(5, 20);
+    assert.equal(u.ended, undefined, 'exactly keptInput events are kept');
+    await send(25, 15);
+    assert.equal(u.ended, 'overflow');
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      bystander,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    const stopped = engine.audit.entries().filter((e) => e.kind === 'unit-stopped');
+    assert.match(stopped.at(-1)?.op ?? '', /quarantine kept 20 events/);
+    u.release(); // no effect once ended
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+    await assert.rejects(
+      managedUnit(engine, { name: 'bad', tier: 0, source: COUNTER, keptInput: 0 }),
+      /keptInput must be a positive integer/,
+    );
+  });
+
   it('throttle releases outputs evenly at the rate, in order, none lost', async () => {
     const { got, u, publish } = await rig(0);
     u.throttle(500);

@@ -24,7 +24,16 @@ export interface ManagedUnitSpec extends Omit<IsolatedUnitSpec, 'tier'> {
   readonly tier: ManagedTier;
   /** How to reach tier 3 (another machine); needed to start in, or move to, tier 3. */
   readonly transport?: TransportFactory;
+  /**
+   * Events a quarantine keeps for the unit (default 100 000). One more ends the unit
+   * (`ended` = 'overflow', audited): its kept input is dropped rather than let grow without
+   * bound, and nothing upstream is held up (a quarantine may last forever, so it does not
+   * apply backpressure to the unit's producers).
+   */
+  readonly keptInput?: number;
 }
+
+const DEFAULT_KEPT_INPUT = 100_000;
 
 /** One migration, as `unit.history` and `onMigrated` show it (never a state value). */
 export interface MigrationRecord {
@@ -50,6 +59,7 @@ export class ManagedUnit {
   readonly #init: GuestInit;
   readonly #limits: RemoteLimits;
   readonly #transport: TransportFactory | undefined;
+  readonly #keptInput: number;
   readonly #gate = new OutputGate();
   readonly #out: Publisher;
   readonly #valve: { close(): void; open(): void };
@@ -75,6 +85,7 @@ export class ManagedUnit {
     this.measurement = measure(spec.source);
     this.#limits = limitsOf(spec.limits);
     this.#transport = spec.transport;
+    this.#keptInput = spec.keptInput ?? DEFAULT_KEPT_INPUT;
     this.#out = new Publisher(engine, ctx, spec.tags ?? {});
     this.#valve = engine.valve();
   }
@@ -85,6 +96,9 @@ export class ManagedUnit {
     if (t !== 0 && t !== 1 && t !== 2 && t !== 3) throw new ConfigError('tier must be 0 to 3');
     const init = guestInit(spec);
     limitsOf(spec.limits);
+    const kept: unknown = spec.keptInput;
+    if (kept !== undefined && (!Number.isSafeInteger(kept) || (kept as number) < 1))
+      throw new ConfigError('keptInput must be a positive integer');
     const ctx = engine.unit({
       name: spec.name,
       ...(spec.label === undefined ? {} : { label: spec.label }),
@@ -140,7 +154,13 @@ export class ManagedUnit {
 
   #receive(s: number, view: EventView): void {
     if (this.#ended !== undefined || this.#stopping) return;
-    if (this.#paused || this.#quarantined) this.#inbox.push({ s, view });
+    if (this.#quarantined && this.#inbox.length >= this.#keptInput) {
+      this.#backend.stop();
+      this.#end(
+        'overflow',
+        `killed tier ${this.tier} ${this.measurement}: quarantine kept ${String(this.#keptInput)} events`,
+      );
+    } else if (this.#paused || this.#quarantined) this.#inbox.push({ s, view });
     else this.#deliver(s, view);
   }
 

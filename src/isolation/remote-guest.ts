@@ -28,7 +28,15 @@ import {
 } from './tier3-transport.js';
 
 /** Why a guest ended. */
-export type EndReason = 'stopped' | 'cpu' | 'memory' | 'exit' | 'protocol' | 'start';
+export type EndReason =
+  | 'stopped'
+  | 'cpu'
+  | 'memory'
+  | 'exit'
+  | 'protocol'
+  | 'start'
+  /** A managed unit's quarantine kept more input than it may. */
+  | 'overflow';
 
 export interface RemoteLimits {
   /** Old-generation heap of the guest (MB). Default 64. */
