@@ -17,6 +17,7 @@ import pg from 'pg';
 import { Label, type Tag } from '../src/labels.js';
 import { Engine } from '../src/index.js';
 import {
+  debounce,
   from,
   fromAsync,
   keyBy,
@@ -24,6 +25,7 @@ import {
   map,
   reduce,
   scan,
+  tap,
   toCallback,
   windowCount,
   windowTime,
@@ -570,6 +572,82 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     await assert.rejects(build([1]).p.run(), { code: 'E_STATE_CORRUPT' });
   });
 
+  it('windowTime restores its windows and watermark; a wrong shape is E_STATE_CORRUPT', async () => {
+    const store = FacetedStore.memory();
+    type Ev = { readonly k: string; readonly t: number };
+    const events: Ev[] = [
+      { k: 'a', t: 1 },
+      { k: 'b', t: 2 },
+      { k: 'a', t: 12 },
+      { k: 'a', t: 3 },
+      { k: 'b', t: 14 },
+      { k: 'a', t: 5 },
+      { k: 'a', t: 25 },
+      { k: 'b', t: 13 },
+      { k: 'a', t: 26 },
+      { k: 'b', t: 31 },
+    ];
+    /** `at[i]`: how many events had gone through when the i-th window was emitted. */
+    const build = (st: FacetedStore, evs: readonly Ev[]) => {
+      const p = new Pipeline({ name: 'timed', state: { store: st, every: 1 } });
+      const T = Label.secrecy(p.tag('t').tag);
+      const keys = p.family('key');
+      const out: string[] = [];
+      const at: number[] = [];
+      let seen = 0;
+      p.output(
+        from(evs, { label: T, name: 'events' }).pipe(
+          tap(() => {
+            seen++;
+          }),
+          keyBy((e: Ev) => e.k, keys, { element: (e: Ev) => e.t }),
+          windowTime({ size: 10, slide: 5, timeOf: (t: number) => t }),
+        ),
+        toCallback(
+          (w: { start: number; values: readonly number[] }, info) => {
+            out.push(`${String(info.key)}@${String(w.start)}:${w.values.join(',')}`);
+            at.push(seen);
+          },
+          { label: T, perKey: keys },
+        ),
+      );
+      return { p, out, at, T, done: p.run() };
+    };
+    const whole = build(FacetedStore.memory(), events);
+    await whole.done;
+    assert.ok(whole.out.length > 4);
+    // A run over the first n events, then one over all of them: the second resumes at n and
+    // emits exactly the windows the uninterrupted run emitted after its n-th event (the first
+    // run flushed its open windows at its end, as any completed run does).
+    for (let n = 1; n < events.length; n++) {
+      const st = FacetedStore.memory();
+      const a = build(st, events.slice(0, n));
+      await a.done;
+      const b = build(st, events);
+      const r = await b.done;
+      assert.deepEqual(r.resumed, { events: n });
+      const k = whole.at.filter((i) => i <= n).length;
+      assert.deepEqual(a.out.slice(0, k), whole.out.slice(0, k));
+      assert.deepEqual(b.out, whole.out.slice(k));
+    }
+    const bad = build(store, events.slice(0, 3));
+    await bad.done;
+    const key = (
+      await everything(hostView(bad.p, store, bad.T.join(bad.p.family('key').label('a'))))
+    ).find((e) => e.key.endsWith('/k/s:a'))?.key as string;
+    for (const shape of [
+      { watermark: 'x', emittedUpTo: null, open: [] },
+      { watermark: 1, emittedUpTo: null, open: [[1]] },
+      { watermark: 1, emittedUpTo: null },
+    ] as JsonValue[]) {
+      await hostView(bad.p, store, bad.T.join(bad.p.family('key').label('a'))).put(key, {
+        k: 's:a',
+        s: shape,
+      });
+      await assert.rejects(build(store, events).done, { code: 'E_STATE_CORRUPT' });
+    }
+  });
+
   it('refuses, before running, what it could not keep or find again', () => {
     const store = FacetedStore.memory();
     const make = () => new Pipeline({ name: 'refused', state: { store } });
@@ -581,10 +659,10 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     assert.throws(() => p1.start(), { code: 'E_CONFIG', message: /cannot resume/ });
     const p2 = make();
     p2.output(
-      from([1]).pipe(windowTime({ size: 10, timeOf: () => 0 })),
+      from([1]).pipe(debounce(10)),
       toCallback(() => undefined),
     );
-    assert.throws(() => p2.start(), { code: 'E_CONFIG', message: /windowTime cannot keep/ });
+    assert.throws(() => p2.start(), { code: 'E_CONFIG', message: /debounce cannot keep/ });
     const p3 = make();
     const random = new Engine().createTag('random');
     p3.output(

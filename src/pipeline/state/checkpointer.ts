@@ -11,7 +11,6 @@ import {
   SourceCursor,
   type KeptNode,
   type KeptOps,
-  type SourceTicks,
   type StateSlot,
 } from './kept-slots.js';
 import { restoreKept } from './restore.js';
@@ -142,7 +141,7 @@ export class Checkpointer {
   addSource(node: Node, label: Label): void {
     this.#sources.set(
       node,
-      new SourceCursor(node.name, this.#index.get(node) as number, label, this as SourceTicks),
+      new SourceCursor(node.name, this.#index.get(node) as number, label, this),
     );
   }
 
@@ -291,9 +290,12 @@ export class Checkpointer {
   }
 }
 
-/** Names the graph: kinds, given names and edges, in the check's topological order. */
+/** Names the graph (kinds, given names and edges, in the check's topological order) and the
+ * layout of its kept records. */
 function fingerprint(nodes: readonly Node[], index: ReadonlyMap<Node, number>): string {
   const h = createHash('sha256');
+  // The store layout: state kept under another (the key index at each operator) is refused.
+  h.update('layout:router-index');
   for (const n of nodes) {
     const named = n.name === `${n.kind}#${String(n.id)}` ? '' : n.name;
     const ins = n.inputs.map((i) => `${String(index.get(i.node))}${i.control ? 'c' : ''}`);

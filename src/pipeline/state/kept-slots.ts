@@ -18,7 +18,7 @@ export interface KeptNode {
   labelOf(key: Key): Label;
   /** Has this key's instance (NO_KEY: the unkeyed instance) failed? */
   failed(key: Key): boolean;
-  /** The operator's state, for operators that keep one (reduce, scan, windowCount). */
+  /** The operator's state, for operators that keep one (reduce, scan, windowCount, windowTime). */
   state(): KeptOps | undefined;
   /** Restore: the instance had failed before the checkpoint. */
   restoreFailed(key: Key): void;
