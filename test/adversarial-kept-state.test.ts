@@ -178,6 +178,28 @@ describe('attack: a store view writes the reserved state keys before a restart',
       assert.deepEqual(again.results, expected(recs));
     });
 
+    it(`${b.name}: no view can make a restarted pipeline fail a key or an operator (forged failures)`, async () => {
+      const store = await b.open();
+      const recs = records(400);
+      const first = keptPipeline(store, recs.slice(0, 200), { name: 'victim' });
+      await first.run();
+      const RAW = Label.secrecy(first.bts.tag);
+      // Views at every label the pipeline uses (none holds the kept integrity) write failure
+      // records for every plausible operator: unkeyed ones, and key-1's at its own label.
+      for (const l of [Label.public, RAW, RAW.join(first.keys.label('key-1'))]) {
+        const v = store.at(l);
+        for (let j = 0; j < 8; j++) {
+          await v.put(`sluice/victim/op/${String(j)}/-`, { dead: true });
+          await v.put(`sluice/victim/op/${String(j)}/k/s:key-1`, { k: 's:key-1', dead: true });
+        }
+      }
+      const again = keptPipeline(store, recs, { name: 'victim' });
+      const report = await again.run();
+      assert.deepEqual(report.failures, []);
+      assert.deepEqual(report.resumed, { records: 200 });
+      assert.deepEqual(again.results, expected(recs));
+    });
+
     it(`${b.name}: a public view cannot move a public source's position, nor make restore fail`, async () => {
       const store = await b.open();
       const run = (recs: readonly Rec[]) => {
