@@ -22,6 +22,7 @@ import {
   reduce,
   scan,
   toCallback,
+  windowCount,
   type KeyFamily,
 } from '../src/operators.js';
 import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
@@ -174,6 +175,28 @@ describe('attack: a store view writes the reserved state keys before a restart',
       await forgeState(store.at(tenant), 'victim', 'key-1', { n: 1000000, sum: 31337 });
       const again = keptPipeline(store, recs, { name: 'victim' });
       await again.run();
+      assert.deepEqual(again.results, expected(recs));
+    });
+
+    it(`${b.name}: no view can make a restarted pipeline fail a key or an operator (forged failures)`, async () => {
+      const store = await b.open();
+      const recs = records(400);
+      const first = keptPipeline(store, recs.slice(0, 200), { name: 'victim' });
+      await first.run();
+      const RAW = Label.secrecy(first.bts.tag);
+      // Views at every label the pipeline uses (none holds the kept integrity) write failure
+      // records for every plausible operator: unkeyed ones, and key-1's at its own label.
+      for (const l of [Label.public, RAW, RAW.join(first.keys.label('key-1'))]) {
+        const v = store.at(l);
+        for (let j = 0; j < 8; j++) {
+          await v.put(`sluice/victim/op/${String(j)}/-`, { dead: true });
+          await v.put(`sluice/victim/op/${String(j)}/k/s:key-1`, { k: 's:key-1', dead: true });
+        }
+      }
+      const again = keptPipeline(store, recs, { name: 'victim' });
+      const report = await again.run();
+      assert.deepEqual(report.failures, []);
+      assert.deepEqual(report.resumed, { records: 200 });
       assert.deepEqual(again.results, expected(recs));
     });
 
@@ -380,30 +403,78 @@ function filtered(store: FacetedStore, recs: readonly Rec[]) {
 }
 
 describe('attack: what the checkpoint writes below a key instance label', () => {
-  it(
-    'the key list at the router label reveals nothing decided at a key label (a filter per key)',
-    {
-      todo:
-        'LEAK: the index entry op/<j>/i/<key> is written at the operator base label on the ' +
-        "key's first state change, which a per-key filter/map/scan before it decides from data " +
-        "at the key's label; fix needs the index written from the router (keyBy) instead",
-    },
-    async () => {
-      // The router sees the same keys in both runs; only key-1's (secret) values differ.
-      const names = async (secretPositive: boolean) => {
-        const store = memory();
-        const recs: Rec[] = [
-          { k: 'key-0', v: 5 },
-          { k: 'key-1', v: secretPositive ? 3 : -3 },
-        ];
-        const f = filtered(store, recs);
-        await f.run();
-        const at = await everything(store.at(f.RAW), 'sluice/filtered/op/');
-        return at.map((e) => e.value);
+  it('the key list at the router label reveals nothing decided at a key label (a filter per key)', async () => {
+    // The router sees the same keys in both runs; only key-1's (secret) values differ.
+    const names = async (secretPositive: boolean) => {
+      const store = memory();
+      const recs: Rec[] = [
+        { k: 'key-0', v: 5 },
+        { k: 'key-1', v: secretPositive ? 3 : -3 },
+      ];
+      const f = filtered(store, recs);
+      await f.run();
+      const at = await everything(store.at(f.RAW), 'sluice/filtered/op/');
+      return at.map((e) => e.value);
+    };
+    const seen = await names(true);
+    assert.deepEqual(await names(false), seen);
+    // Both keys are listed (the router routed both), whatever the filter let through.
+    assert.deepEqual(seen, [{ k: 's:key-0' }, { k: 's:key-1' }]);
+  });
+
+  it('fast-check: runs differing only in key-labelled values leave the same store below each key label', async () => {
+    // Per key: a filter, a map that fails on 7 and a reduce (one branch), windows (another),
+    // all after one router at S{bts}; only key a's values vary. What is stored at S{bts} (the
+    // source, router and operator labels), at public, and at key b's label must not change.
+    const run = async (recs: readonly Rec[], every: number) => {
+      const store = memory();
+      const p = new Pipeline({ name: 'nonint', state: { store, every } });
+      const RAW = Label.secrecy(p.tag('bts').tag);
+      const fam = p.family('key');
+      const keyed = from(recs, { label: RAW, name: 'records' }).pipe(
+        keyBy((r: Rec) => r.k, fam, { element: (r: Rec) => r.v }),
+      );
+      p.output(
+        keyed.pipe(
+          filter((v: number) => v % 3 !== 0),
+          map((v: number) => {
+            if (v === 7) throw new Error('seven');
+            return v;
+          }),
+          reduce((a: number, v: number) => a + v, 0),
+        ),
+        toCallback(() => undefined, { label: RAW, perKey: fam }),
+      );
+      p.output(
+        keyed.pipe(windowCount<number>(2)),
+        toCallback(() => undefined, { label: RAW, perKey: fam }),
+      );
+      await p.run();
+      const b = RAW.join(fam.label('b'));
+      return {
+        public: await everything(store.at(Label.public)),
+        raw: await everything(store.at(RAW)),
+        b: await everything(store.at(b)),
       };
-      assert.deepEqual(await names(true), await names(false));
-    },
-  );
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ k: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: 0, max: 9 }) }),
+          { maxLength: 30 },
+        ),
+        fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 30, maxLength: 30 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (recs, secret, every) => {
+          const changed = recs.map((r, i) =>
+            r.k === 'a' ? { k: 'a', v: secret[i] as number } : r,
+          );
+          assert.deepEqual(await run(changed, every), await run(recs, every));
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
 
   it('without a per-key gate the key list is what the router saw (no more)', async () => {
     const store = memory();

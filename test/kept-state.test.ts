@@ -17,11 +17,15 @@ import pg from 'pg';
 import { Label, type Tag } from '../src/labels.js';
 import { Engine } from '../src/index.js';
 import {
+  debounce,
   from,
   fromAsync,
   keyBy,
   Pipeline,
+  map,
   reduce,
+  scan,
+  tap,
   toCallback,
   windowCount,
   windowTime,
@@ -295,6 +299,160 @@ describe('kept state: a key whose instance failed stays failed after a restart',
   });
 });
 
+/** What a sink saw, in order: values and errors per key (`-` outside keyed sections). */
+type Seen = [string, unknown][];
+
+/**
+ * A pipeline over `recs` whose per-key (or unkeyed) stateless `map` fails on some values, with
+ * kept state in `store`; `shape` places the map before or after the kept operator.
+ */
+async function stateless(
+  store: FacetedStore,
+  shape: 'map-then-reduce' | 'scan-then-map' | 'unkeyed',
+  recs: readonly Rec[],
+) {
+  const p = new Pipeline({ name: `stateless-${shape}`, state: { store, every: 1 } });
+  const RAW = Label.secrecy(p.tag('bts').tag);
+  const keys = p.family('key');
+  const seen: Seen = [];
+  const sink = toCallback(
+    (v: unknown, info) => {
+      seen.push([String(info.key ?? '-'), v]);
+    },
+    {
+      label: RAW,
+      ...(shape === 'unkeyed' ? {} : { perKey: keys }),
+      onError: (e: unknown, info) => {
+        seen.push([String(info.key ?? '-'), `error ${String((e as { code?: string }).code)}`]);
+      },
+    },
+  );
+  const src = from(recs, { label: RAW, name: 'records' });
+  const bad = (v: number) => {
+    if (v === 12 || v < 0) throw Object.assign(new Error('bad'), { code: 'E_BAD' });
+    return v;
+  };
+  const routed = src.pipe(keyBy((r: Rec) => r.k, keys, { element: (r: Rec) => r.v }));
+  if (shape === 'map-then-reduce') {
+    p.output(
+      routed.pipe(
+        map(bad),
+        reduce((a: number, v: number) => a + v, 0),
+      ),
+      sink,
+    );
+  } else if (shape === 'scan-then-map') {
+    p.output(
+      routed.pipe(
+        scan((a: number, v: number) => a + v, 0),
+        map(bad),
+      ),
+      sink,
+    );
+  } else {
+    p.output(
+      src.pipe(
+        map((r: Rec) => bad(r.v)),
+        scan((a: number, v: number) => a + v, 0),
+      ),
+      sink,
+    );
+  }
+  const report = await p.run();
+  return { seen, report };
+}
+
+describe('kept state: an instance a stateless operator failed stays failed after a restart', () => {
+  const first: Rec[] = [
+    { k: 'x', v: 5 },
+    { k: 'y', v: 2 },
+    { k: 'x', v: 7 },
+    { k: 'x', v: -1 },
+    { k: 'y', v: 3 },
+  ];
+  const more: Rec[] = [...first, { k: 'x', v: 1 }, { k: 'y', v: 4 }, { k: 'z', v: 6 }];
+
+  it('keyBy → map (fails key x) → reduce: restarted, key x stays failed', async () => {
+    const whole = await stateless(FacetedStore.memory(), 'map-then-reduce', more);
+    // x failed in map (-1): its instance ended there and in reduce, which emits nothing for it.
+    assert.deepEqual(whole.seen, [
+      ['x', 'error E_BAD'],
+      ['y', 9],
+      ['z', 6],
+    ]);
+    const store = FacetedStore.memory();
+    const a = await stateless(store, 'map-then-reduce', first);
+    const b = await stateless(store, 'map-then-reduce', more);
+    assert.deepEqual(b.report.resumed, { records: first.length });
+    // The end results (reduce emits at the end of each run) equal the uninterrupted run's.
+    assert.deepEqual(a.seen, [
+      ['x', 'error E_BAD'],
+      ['y', 5],
+    ]);
+    assert.deepEqual(b.seen, [
+      ['y', 9],
+      ['z', 6],
+    ]);
+  });
+
+  it('keyBy → scan → map (fails key x at sum 12): restarted, the outputs continue exactly', async () => {
+    const whole = await stateless(FacetedStore.memory(), 'scan-then-map', more);
+    const store = FacetedStore.memory();
+    const a = await stateless(store, 'scan-then-map', first);
+    const b = await stateless(store, 'scan-then-map', more);
+    assert.deepEqual(b.report.resumed, { records: first.length });
+    // Every event is checkpointed (every: 1) and scan emits per event: the two runs' outputs
+    // together are the uninterrupted run's, and key x emits nothing after its failure.
+    assert.deepEqual([...a.seen, ...b.seen], whole.seen);
+    assert.ok(!b.seen.some(([k]) => k === 'x'));
+  });
+
+  it('unkeyed map that failed: restarted, it fails again at restore, and nothing follows', async () => {
+    const recs = more.map((r, i) => ({ k: 'u', v: i === 3 ? -1 : r.v }));
+    const whole = await stateless(FacetedStore.memory(), 'unkeyed', recs);
+    assert.deepEqual(whole.seen, [
+      ['-', 5],
+      ['-', 7],
+      ['-', 14],
+      ['-', 'error E_BAD'],
+    ]);
+    const store = FacetedStore.memory();
+    const a = await stateless(store, 'unkeyed', recs.slice(0, 5));
+    const b = await stateless(store, 'unkeyed', recs);
+    assert.deepEqual(a.seen, whole.seen);
+    assert.deepEqual(b.report.resumed, { records: 5 });
+    // The end is told again (as outputs after the last checkpoint are), with E_STATE_FAILED;
+    // no value follows it, as none did in the uninterrupted run.
+    assert.deepEqual(b.seen, [['-', 'error E_STATE_FAILED']]);
+    assert.deepEqual(b.report.failures, []);
+  });
+
+  it('an unkeyed reduce that failed is not restored alive from its last state', async () => {
+    const run = async (store: FacetedStore, values: readonly number[]) => {
+      const p = new Pipeline({ name: 'dead-reduce', state: { store, every: 1 } });
+      const seen: unknown[] = [];
+      p.output(
+        from(values, { name: 'n' }).pipe(
+          reduce((a: number, v: number) => {
+            if (v < 0) throw new Error('negative');
+            return a + v;
+          }, 0),
+        ),
+        toCallback((v) => seen.push(v), {
+          onError: (e) => seen.push(`error ${String((e as { code?: string }).code)}`),
+        }),
+      );
+      await p.run();
+      return seen;
+    };
+    assert.deepEqual(await run(FacetedStore.memory(), [1, 2, -1, 4]), ['error undefined']);
+    const store = FacetedStore.memory();
+    assert.deepEqual(await run(store, [1, 2, -1]), ['error undefined']);
+    // Not 7 (the state kept before the failure, plus 4): it failed, and stays failed.
+    assert.deepEqual(await run(store, [1, 2, -1, 4]), ['error E_STATE_FAILED']);
+  });
+});
+
 describe("kept state: a key's secret inputs never change what others see", () => {
   /** What the public and key b see of the store after a run. */
   async function views(recs: readonly Rec[], every: number) {
@@ -414,6 +572,82 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     await assert.rejects(build([1]).p.run(), { code: 'E_STATE_CORRUPT' });
   });
 
+  it('windowTime restores its windows and watermark; a wrong shape is E_STATE_CORRUPT', async () => {
+    const store = FacetedStore.memory();
+    type Ev = { readonly k: string; readonly t: number };
+    const events: Ev[] = [
+      { k: 'a', t: 1 },
+      { k: 'b', t: 2 },
+      { k: 'a', t: 12 },
+      { k: 'a', t: 3 },
+      { k: 'b', t: 14 },
+      { k: 'a', t: 5 },
+      { k: 'a', t: 25 },
+      { k: 'b', t: 13 },
+      { k: 'a', t: 26 },
+      { k: 'b', t: 31 },
+    ];
+    /** `at[i]`: how many events had gone through when the i-th window was emitted. */
+    const build = (st: FacetedStore, evs: readonly Ev[]) => {
+      const p = new Pipeline({ name: 'timed', state: { store: st, every: 1 } });
+      const T = Label.secrecy(p.tag('t').tag);
+      const keys = p.family('key');
+      const out: string[] = [];
+      const at: number[] = [];
+      let seen = 0;
+      p.output(
+        from(evs, { label: T, name: 'events' }).pipe(
+          tap(() => {
+            seen++;
+          }),
+          keyBy((e: Ev) => e.k, keys, { element: (e: Ev) => e.t }),
+          windowTime({ size: 10, slide: 5, timeOf: (t: number) => t }),
+        ),
+        toCallback(
+          (w: { start: number; values: readonly number[] }, info) => {
+            out.push(`${String(info.key)}@${String(w.start)}:${w.values.join(',')}`);
+            at.push(seen);
+          },
+          { label: T, perKey: keys },
+        ),
+      );
+      return { p, out, at, T, done: p.run() };
+    };
+    const whole = build(FacetedStore.memory(), events);
+    await whole.done;
+    assert.ok(whole.out.length > 4);
+    // A run over the first n events, then one over all of them: the second resumes at n and
+    // emits exactly the windows the uninterrupted run emitted after its n-th event (the first
+    // run flushed its open windows at its end, as any completed run does).
+    for (let n = 1; n < events.length; n++) {
+      const st = FacetedStore.memory();
+      const a = build(st, events.slice(0, n));
+      await a.done;
+      const b = build(st, events);
+      const r = await b.done;
+      assert.deepEqual(r.resumed, { events: n });
+      const k = whole.at.filter((i) => i <= n).length;
+      assert.deepEqual(a.out.slice(0, k), whole.out.slice(0, k));
+      assert.deepEqual(b.out, whole.out.slice(k));
+    }
+    const bad = build(store, events.slice(0, 3));
+    await bad.done;
+    const key = (
+      await everything(hostView(bad.p, store, bad.T.join(bad.p.family('key').label('a'))))
+    ).find((e) => e.key.endsWith('/k/s:a'))?.key as string;
+    for (const shape of [
+      { watermark: 'x', emittedUpTo: null, open: [] },
+      { watermark: 1, emittedUpTo: null, open: [[1]] },
+      { watermark: 1, emittedUpTo: null },
+    ] as JsonValue[]) {
+      await hostView(bad.p, store, bad.T.join(bad.p.family('key').label('a'))).put(key, {
+        k: 's:a',
+        s: shape,
+      });
+      await assert.rejects(build(store, events).done, { code: 'E_STATE_CORRUPT' });
+    }
+  });
+
   it('refuses, before running, what it could not keep or find again', () => {
     const store = FacetedStore.memory();
     const make = () => new Pipeline({ name: 'refused', state: { store } });
@@ -425,10 +659,10 @@ describe('kept state: bad input is a clear error and writes nothing', () => {
     assert.throws(() => p1.start(), { code: 'E_CONFIG', message: /cannot resume/ });
     const p2 = make();
     p2.output(
-      from([1]).pipe(windowTime({ size: 10, timeOf: () => 0 })),
+      from([1]).pipe(debounce(10)),
       toCallback(() => undefined),
     );
-    assert.throws(() => p2.start(), { code: 'E_CONFIG', message: /windowTime cannot keep/ });
+    assert.throws(() => p2.start(), { code: 'E_CONFIG', message: /debounce cannot keep/ });
     const p3 = make();
     const random = new Engine().createTag('random');
     p3.output(

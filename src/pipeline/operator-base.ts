@@ -2,7 +2,8 @@ import type { Label } from '../labels.js';
 import type { InstanceContext, Node } from './node.js';
 import { NO_KEY, type Key, type Receiver } from './receiver.js';
 import type { Runtime } from './runtime.js';
-import type { KeptOps, StateSlot } from './state/checkpointer.js';
+import type { KeptNode, KeptOps, StateSlot } from './state/checkpointer.js';
+import { KeptStateError } from './state/kept-state-error.js';
 
 /**
  * The labels of a node's instances: one fixed label outside keyed sections; in a keyed section
@@ -93,6 +94,11 @@ export class Gate {
   kill(key: Key): void {
     (this.#dead ??= new Set()).add(key);
   }
+
+  /** Has this key's instance failed? */
+  dead(key: Key): boolean {
+    return this.#dead?.has(key) === true;
+  }
 }
 
 /**
@@ -113,6 +119,12 @@ export abstract class OperatorBase implements Receiver {
   protected readonly gate: Gate;
   protected done = false;
   protected readonly noKey: Key = NO_KEY;
+  /** With `Pipeline({ state })`: where this instance's failures (and its state, if `keep`) are
+   * kept. Sinks are not registered: a sink's own end is the world's, not the pipeline's. */
+  readonly #slot: StateSlot | undefined;
+  #state: KeptOps | undefined;
+  /** The unkeyed instance failed (unlike `done`, which completion sets too). */
+  #failed = false;
 
   constructor(ctx: InstanceContext) {
     this.rt = ctx.rt;
@@ -122,6 +134,43 @@ export abstract class OperatorBase implements Receiver {
     this.keyed = ctx.bound.families.length > 0;
     this.labels = new KeyLabels(ctx);
     this.gate = new Gate(ctx, this.labels);
+    this.#slot = ctx.node.isSink
+      ? undefined
+      : ctx.rt.state?.register(ctx.node, ctx.label, ctx.bound.families.length > 0, this.#kept());
+  }
+
+  /** What the checkpointer asks of this instance (closures: no public method to call). */
+  #kept(): KeptNode {
+    return {
+      labelOf: (k) => this.labels.of(k),
+      failed: (k) => (k === NO_KEY ? this.#failed : this.gate.dead(k)),
+      state: () => this.#state,
+      restoreFailed: (k) => {
+        this.#restoreFailed(k);
+      },
+    };
+  }
+
+  /**
+   * The instance had failed before the checkpoint the run resumes from. A key's instance is
+   * ended again, silently: what its failure sent downstream was sent then (a key never decides
+   * whether anything ends). The unkeyed instance ends again and tells downstream again, as
+   * outputs after the last checkpoint are emitted again: so whatever ended because of it (a
+   * sink, a release's completion) ends again, exactly as in an uninterrupted run.
+   */
+  #restoreFailed(key: Key): void {
+    if (key !== NO_KEY) {
+      this.gate.kill(key);
+      return;
+    }
+    if (this.done) return;
+    this.#failed = true;
+    this.done = true;
+    this.down.error(
+      new KeptStateError('E_STATE_FAILED', `${this.node.name}: it had failed before the restart`),
+      this.label,
+      NO_KEY,
+    );
   }
 
   /**
@@ -129,7 +178,8 @@ export abstract class OperatorBase implements Receiver {
    * key's at that key's instance label (undefined otherwise: call `touch` with `?.`).
    */
   protected keep(ops: KeptOps): StateSlot | undefined {
-    return this.rt.state?.register(this.node, this.label, (k) => this.labels.of(k), ops);
+    this.#state = ops;
+    return this.#slot;
   }
 
   /** `this.gate.admit(l, key)`. */
@@ -147,14 +197,19 @@ export abstract class OperatorBase implements Receiver {
     this.down.error(err, at, key);
   }
 
-  /** End one key's instance (in a keyed section): its later notifications are dropped. */
+  /** End one key's instance (in a keyed section): its later notifications are dropped. Not a
+   * failure: nothing is kept of it. */
   protected endKey(key: Key): void {
-    this.#end(key);
-  }
-
-  #end(key: Key): void {
     if (key === NO_KEY) this.done = true;
     else this.gate.kill(key);
+  }
+
+  /** The instance (one key's, or the unkeyed one) failed, or an error ended it: with state,
+   * that is kept at its label, so a restart does not bring it back. */
+  #end(key: Key): void {
+    if (key === NO_KEY) this.done = this.#failed = true;
+    else this.gate.kill(key);
+    this.#slot?.touch(key);
   }
 
   error(err: unknown, label: Label, key: Key): void {

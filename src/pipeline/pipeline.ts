@@ -20,9 +20,9 @@ export interface PipelineOptions {
   /** The runtime monitor (default true). `false` exists only to measure its cost; audited. */
   readonly checks?: boolean;
   /**
-   * Keep keyed operator state (reduce, scan, windowCount) and source positions in a faceted
-   * store, so a restarted process resumes where the last checkpoint left off (see README,
-   * "Keeping state"). Tags from `p.tag()` and `p.family()` are then derived from the store's
+   * Keep operator state (reduce, scan, windowCount, windowTime), operator failures and source
+   * positions in a faceted store, so a restarted process resumes where the last checkpoint left
+   * off (see README, "Keeping state"). Tags from `p.tag()` and `p.family()` are then derived from the store's
    * seed: the same in every process.
    */
   readonly state?: StateOptions;
@@ -31,7 +31,7 @@ export interface PipelineOptions {
 /** Operators that hold no state a restart would lose. */
 const STATELESS = new Set(['map', 'filter', 'tap', 'keyBy', 'merge', 'declassify', 'endorse']);
 /** Operators whose state the checkpointer keeps. */
-const KEPT = new Set(['reduce', 'scan', 'windowCount']);
+const KEPT = new Set(['reduce', 'scan', 'windowCount', 'windowTime']);
 
 function stateOptions(
   s: Partial<StateOptions>,
@@ -255,7 +255,7 @@ export class Pipeline {
         throw new ConfigError(
           n.isSource
             ? `${n.name}: a ${n.kind} source cannot resume after a restart (use from, fromCsv or fromNdjson with Pipeline({ state }))`
-            : `${n.name}: ${n.kind} cannot keep its state in a store (kept: reduce, scan, windowCount)`,
+            : `${n.name}: ${n.kind} cannot keep its state in a store (kept: reduce, scan, windowCount, windowTime)`,
         );
       }
       const tags = [...c.label.base.secrecy, ...c.label.base.integrity];

@@ -4,6 +4,7 @@ import { KeyFamily } from '../key-family.js';
 import type { InstanceContext } from '../node.js';
 import { OperatorBase } from '../operator-base.js';
 import { NO_KEY, type Key } from '../receiver.js';
+import type { StateSlot } from '../state/checkpointer.js';
 import {
   asStream,
   fn,
@@ -16,11 +17,14 @@ import {
 class KeyByOp<A> extends OperatorBase {
   readonly #keyOf: (v: A) => unknown;
   readonly #element: ((v: A) => unknown) | undefined;
+  /** With state: the keys routed, kept at the router's label (where they are decided). */
+  readonly #routed: StateSlot | undefined;
 
   constructor(ctx: InstanceContext, keyOf: (v: A) => unknown, element?: (v: A) => unknown) {
     super(ctx);
     this.#keyOf = keyOf;
     this.#element = element;
+    this.#routed = ctx.rt.state?.router(ctx.node, ctx.label);
   }
 
   next(v: unknown, l: Label, key: Key): void {
@@ -43,6 +47,7 @@ class KeyByOp<A> extends OperatorBase {
       this.failed(e, at, key);
       return;
     }
+    this.#routed?.touch(k);
     this.down.next(out, to, k);
   }
 }

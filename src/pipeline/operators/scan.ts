@@ -38,9 +38,6 @@ export class ScanOp<A, S> extends OperatorBase {
       if (key === NO_KEY) this.#one.set(NO_KEY, value as S);
       else this.#slots.set(key, { label: this.labels.of(key), acc: value as S });
     },
-    kill: (key) => {
-      this.endKey(key);
-    },
     fail: (key, err) => {
       if (key === NO_KEY) {
         this.#one.delete(NO_KEY);
@@ -97,6 +94,14 @@ export class ScanOp<A, S> extends OperatorBase {
     s.acc = r;
     this.#kept?.touch(key);
     if (this.#emitEach) this.down.next(r, s.label, key);
+  }
+
+  /** An error from upstream ends that key's instance: its accumulator is dropped with it (it
+   * is not emitted at the end, and is kept as failed). */
+  override error(err: unknown, l: Label, key: Key): void {
+    if (this.done) return;
+    if (key !== NO_KEY && this.gate.admit(l, key) !== undefined) this.#slots.delete(key);
+    super.error(err, l, key);
   }
 
   override complete(label: Label): void {

@@ -43,9 +43,6 @@ class WindowCountOp extends OperatorBase {
     load: (key, value) => {
       this.#state.set(key, windowsOf(value));
     },
-    kill: (key) => {
-      this.endKey(key);
-    },
     fail: (key, err) => {
       this.#state.delete(key);
       this.failed(err, key === NO_KEY ? this.label : this.labels.of(key), key);
@@ -81,10 +78,8 @@ class WindowCountOp extends OperatorBase {
     if (this.done) return;
     const at = this.admit(l, key);
     if (at === undefined) return;
-    if (key !== NO_KEY) {
-      this.#state.delete(key);
-      this.#kept?.touch(key);
-    }
+    // That key's instance ends (kept as failed): its open windows are dropped with it.
+    if (key !== NO_KEY) this.#state.delete(key);
     super.error(err, at, key);
   }
 

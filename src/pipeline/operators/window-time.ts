@@ -33,11 +33,56 @@ interface KeyWindows {
   readonly open: Map<number, unknown[]>;
 }
 
+/** A key's windows as kept (JSON: -∞ as null, open windows as [start, values] by start). */
+function keptOf(w: KeyWindows): unknown {
+  const finite = (n: number) => (n === -Infinity ? null : n);
+  return {
+    watermark: finite(w.watermark),
+    emittedUpTo: finite(w.emittedUpTo),
+    open: [...w.open.entries()].sort((a, b) => a[0] - b[0]),
+  };
+}
+
+/** Stored windows, checked; the restored (frozen) arrays are copied, as windows still fill. */
+function windowsOf(v: unknown): KeyWindows {
+  const w = v as { watermark?: unknown; emittedUpTo?: unknown; open?: unknown } | null;
+  const time = (n: unknown): number => {
+    if (n === null) return -Infinity;
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error('a time');
+    return n;
+  };
+  if (typeof w !== 'object' || w === null || !Array.isArray(w.open)) {
+    throw new ConfigError('windowTime: stored windows have the wrong shape');
+  }
+  const open = new Map<number, unknown[]>();
+  for (const e of w.open as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 2 || !Array.isArray(e[1])) {
+      throw new ConfigError('windowTime: stored windows have the wrong shape');
+    }
+    open.set(time(e[0]), [...(e[1] as unknown[])]);
+  }
+  return { watermark: time(w.watermark), emittedUpTo: time(w.emittedUpTo), open };
+}
+
 class WindowTimeOp<A> extends OperatorBase {
   readonly #size: number;
   readonly #slide: number;
   readonly #timeOf: (v: A) => number;
   readonly #state = new KeyedState<KeyWindows>();
+  /** Set when the pipeline keeps its state in a store. */
+  readonly #kept = this.keep({
+    save: (key) => {
+      const w = this.#state.get(key);
+      return w === undefined ? undefined : { value: keptOf(w) };
+    },
+    load: (key, value) => {
+      this.#state.set(key, windowsOf(value));
+    },
+    fail: (key, err) => {
+      this.#state.delete(key);
+      this.failed(err, key === NO_KEY ? this.label : this.labels.of(key), key);
+    },
+  });
 
   constructor(ctx: InstanceContext, size: number, slide: number, timeOf: (v: A) => number) {
     super(ctx);
@@ -67,6 +112,7 @@ class WindowTimeOp<A> extends OperatorBase {
       this.#state.set(key, w);
     }
     if (t < w.emittedUpTo) {
+      // Nothing changed: the kept windows stay as they are.
       this.rt.audit.record({
         kind: 'refused-flow',
         unit: this.node.name,
@@ -87,6 +133,7 @@ class WindowTimeOp<A> extends OperatorBase {
       w.watermark = t;
       this.#emit(w, at, key, t);
     }
+    this.#kept?.touch(key);
   }
 
   /** Emit, in start order, the windows whose end is ≤ `upTo`. */

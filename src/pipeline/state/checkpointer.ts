@@ -3,66 +3,21 @@ import { Label, type Tag } from '../../labels.js';
 import type { Node } from '../node.js';
 import { NO_KEY, type Key } from '../receiver.js';
 import type { Runtime } from '../runtime.js';
-import { decodeKey, encodeKey } from './key-codec.js';
+import { encodeKey } from './key-codec.js';
 import { KeptStateError } from './kept-state-error.js';
+import {
+  KeptOperator,
+  KeptRouter,
+  SourceCursor,
+  type KeptNode,
+  type KeptOps,
+  type StateSlot,
+} from './kept-slots.js';
+import { restoreKept } from './restore.js';
 import type { StateStore } from './state-store.js';
 
-/** How an operator instance hands its per-key state to the checkpointer and takes it back. */
-export interface KeptOps {
-  /** The key's state as `{ value }`, or undefined once the key's instance has failed. */
-  save(key: Key): { readonly value: unknown } | undefined;
-  /** Restore a key's state; throws if the value has the wrong shape. */
-  load(key: Key, value: unknown): void;
-  /** The key's instance had failed before the checkpoint: end it again. */
-  kill(key: Key): void;
-  /** The key's state cannot be kept: fail that key's instance (an error at its label), as if
-   * its function had thrown; only that key ends. */
-  fail(key: Key, err: unknown): void;
-}
-
-/** What a stateful operator holds: `touch(key)` after every change of that key's state. */
-export interface StateSlot {
-  touch(key: Key): void;
-}
-
-class KeptOperator implements StateSlot {
-  readonly dirty = new Set<Key>();
-  /** Keys whose index entry is stored. */
-  readonly known = new Set<Key>();
-  constructor(
-    readonly index: number,
-    readonly name: string,
-    readonly base: Label,
-    readonly labelOf: (k: Key) => Label,
-    readonly ops: KeptOps,
-  ) {}
-  touch(key: Key): void {
-    this.dirty.add(key);
-  }
-}
-
-/** A resumable source's position: events it emitted; the first `skip` were processed before. */
-export class SourceCursor {
-  pos = 0;
-  skip = 0;
-  /** Where the restored checkpoint left this source (0 on a fresh start). */
-  resumedAt = 0;
-  constructor(
-    readonly name: string,
-    readonly index: number,
-    readonly label: Label,
-    readonly cp: Checkpointer,
-  ) {}
-}
-
-const PAGE = 1000;
-
-function record(v: unknown, where: string): Readonly<Record<string, unknown>> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new KeptStateError('E_STATE_CORRUPT', `${where}: a stored record is corrupt`);
-  }
-  return v as Readonly<Record<string, unknown>>;
-}
+export type { KeptNode, KeptOps, StateSlot } from './kept-slots.js';
+export { SourceCursor } from './kept-slots.js';
 
 /** structuredClone, with an error that names the operator, never the value. */
 function copy(v: unknown, where: string): unknown {
@@ -76,10 +31,14 @@ function copy(v: unknown, where: string): unknown {
 /**
  * Keeps a pipeline's keyed operator state and source positions in a faceted store.
  *
- * Store layout (prefix `sluice/<pipeline>/`): `src/<i>` at source i's label: `{v, graph, pos}`;
- * `op/<j>/i/<key>` at operator j's fixed label: the key's name (the set of keys is data at the
- * router's label, which flows there); `op/<j>/k/<key>` at the key's instance label (base ⊔ the
- * key's tags): `{k, s}` (its state) or `{k, dead}`; `op/<j>/-` at the base: unkeyed state.
+ * Store layout (prefix `sluice/<pipeline>/`, nodes numbered in the check's order): `src/<i>` at
+ * source i's label: `{v, graph, pos}`; `op/<r>/i/<key>` at router r's (keyBy's) label: a key it
+ * routed (`{k}`, its name), written from the router, which decides keys at that label;
+ * `op/<j>/k/<key>` at the key's instance label of operator j (j's label ⊔ the key's tags):
+ * `{k, s}` (its state) or `{k, dead}` (that instance failed); `op/<j>/-` at j's label: `{s}`
+ * (unkeyed state) or `{dead}` (the unkeyed instance failed). Nothing an instance at a key's
+ * label does is written below that label: which keys hold state, and which failed, is found at
+ * restore by looking each routed key up at its own label.
  *
  * A checkpoint is taken synchronously between two source events (dispatch is depth-first, so
  * every operator has then seen exactly the events counted by the positions), copied, and
@@ -100,6 +59,7 @@ export class Checkpointer {
   readonly #index: ReadonlyMap<Node, number>;
   readonly #ops: KeptOperator[] = [];
   readonly #sources = new Map<Node, SourceCursor>();
+  readonly #routers = new Map<number, KeptRouter>();
   #since = 0;
   /** The last commit queued or running. */
   #tail: Promise<void> = Promise.resolve();
@@ -140,10 +100,42 @@ export class Checkpointer {
     return this.#failed ? { error: this.#error } : undefined;
   }
 
-  register(node: Node, base: Label, labelOf: (k: Key) => Label, ops: KeptOps): StateSlot {
-    const k = new KeptOperator(this.#index.get(node) as number, node.name, base, labelOf, ops);
+  /** Every operator instance (sinks aside) registers: its failures, and its state if it keeps
+   * one, are kept; `keyed` if it runs one instance per key. */
+  register(node: Node, base: Label, keyed: boolean, kept: KeptNode): StateSlot {
+    const k = new KeptOperator(
+      this.#index.get(node) as number,
+      node.name,
+      base,
+      keyed,
+      kept,
+      keyed ? this.#routersAbove(node) : [],
+    );
     this.#ops.push(k);
     return k;
+  }
+
+  /** A keyBy router at `label`: it touches each key it routes. */
+  router(node: Node, label: Label): StateSlot {
+    const r = new KeptRouter(this.#index.get(node) as number, node.name, label);
+    this.#routers.set(r.index, r);
+    return r;
+  }
+
+  /** The routers whose keys can reach `node` (the indices of keyBy nodes above it). */
+  #routersAbove(node: Node): number[] {
+    const seen = new Set<Node>();
+    const out: number[] = [];
+    const walk = (n: Node) => {
+      for (const i of n.inputs) {
+        if (seen.has(i.node)) continue;
+        seen.add(i.node);
+        if (i.node.effect.kind === 'key-by') out.push(this.#index.get(i.node) as number);
+        else walk(i.node);
+      }
+    };
+    walk(node);
+    return out.sort((a, b) => a - b);
   }
 
   addSource(node: Node, label: Label): void {
@@ -224,27 +216,27 @@ export class Checkpointer {
         value: { v: 1, graph: this.#graph, pos: c.pos },
       });
     }
+    for (const r of this.#routers.values()) {
+      const at = `${P}op/${String(r.index)}/i/`;
+      for (const key of r.fresh) {
+        const e = encodeKey(key);
+        writes.push({ label: this.#seal(r.label), key: `${at}${e.id}`, value: { k: e.text } });
+      }
+      r.fresh = [];
+    }
     for (const k of this.#ops) {
       const at = `${P}op/${String(k.index)}/`;
       for (const key of k.dirty) {
-        const s = this.#keepable(k, key);
+        const v = this.#record(k, key);
         if (key === NO_KEY) {
-          writes.push({
-            label: this.#seal(k.base),
-            key: `${at}-`,
-            value: s === undefined ? undefined : { s: s.value },
-          });
+          writes.push({ label: this.#seal(k.base), key: `${at}-`, value: v });
           continue;
         }
         const e = encodeKey(key);
-        if (!k.known.has(key)) {
-          writes.push({ label: this.#seal(k.base), key: `${at}i/${e.id}`, value: { k: e.text } });
-          k.known.add(key);
-        }
         writes.push({
-          label: this.#seal(k.labelOf(key)),
+          label: this.#seal(k.node.labelOf(key)),
           key: `${at}k/${e.id}`,
-          value: s === undefined ? { k: e.text, dead: true } : { k: e.text, s: s.value },
+          value: v === undefined ? undefined : { k: e.text, ...v },
         });
       }
       k.dirty.clear();
@@ -252,21 +244,31 @@ export class Checkpointer {
     return writes;
   }
 
+  /** What is kept of a key's instance: failed, its state, or nothing (a tombstone). */
+  #record(k: KeptOperator, key: Key): { dead: true } | { s: unknown } | undefined {
+    if (k.node.failed(key)) return { dead: true };
+    const ops = k.node.state();
+    if (ops === undefined) return undefined;
+    const s = this.#keepable(k, ops, key);
+    if (s !== undefined) return { s: s.value };
+    return k.node.failed(key) ? { dead: true } : undefined;
+  }
+
   /**
-   * The key's state, copied and checked as the store will check it; undefined if the key's
-   * instance has failed. A state that cannot be kept fails that key's instance now, at its
-   * label (as its function throwing would), and is kept as failed: whether the run goes on, and
-   * what other keys and branches see, never depends on one key's (secret) state.
+   * The key's state, copied and checked as the store will check it; undefined if it has none.
+   * A state that cannot be kept fails that key's instance now, at its label (as its function
+   * throwing would), and is kept as failed: whether the run goes on, and what other keys and
+   * branches see, never depends on one key's (secret) state.
    */
-  #keepable(k: KeptOperator, key: Key): { readonly value: unknown } | undefined {
-    const s = k.ops.save(key);
+  #keepable(k: KeptOperator, ops: KeptOps, key: Key): { readonly value: unknown } | undefined {
+    const s = ops.save(key);
     if (s === undefined) return undefined;
     try {
       const value = copy(s.value, k.name);
       this.#store.check?.(value);
       return { value };
     } catch (e) {
-      k.ops.fail(
+      ops.fail(
         key,
         e instanceof KeptStateError
           ? e
@@ -277,72 +279,23 @@ export class Checkpointer {
   }
 
   /** Load the last checkpoint, if any; each source will skip what it had emitted. */
-  async restore(): Promise<void> {
-    let found = false;
-    for (const c of this.#sources.values()) {
-      const where = `source ${String(c.index)}`;
-      const got = await this.#store
-        .at(this.#seal(c.label))
-        .get(`${this.#prefix}src/${String(c.index)}`);
-      if (got === undefined) continue;
-      const r = record(got, where);
-      if (r.v !== 1 || typeof r.graph !== 'string' || !Number.isSafeInteger(r.pos)) {
-        throw new KeptStateError('E_STATE_CORRUPT', `${where}: the stored position is corrupt`);
-      }
-      if (r.graph !== this.#graph) {
-        throw new KeptStateError(
-          'E_STATE_INCOMPATIBLE',
-          'the stored state was kept by a different pipeline graph: run the pipeline it was ' +
-            'kept by, give this one another name, or remove the stored state',
-        );
-      }
-      c.skip = c.resumedAt = Math.max(0, r.pos as number);
-      found = true;
-    }
-    if (found) for (const k of this.#ops) await this.#restoreOperator(k);
-  }
-
-  async #restoreOperator(k: KeptOperator): Promise<void> {
-    const at = `${this.#prefix}op/${String(k.index)}/`;
-    const base = this.#store.at(this.#seal(k.base));
-    const one = await base.get(`${at}-`);
-    if (one !== undefined) load(k, NO_KEY, record(one, k.name));
-    let cursor: string | undefined;
-    do {
-      const page = await base.scan({
-        prefix: `${at}i/`,
-        limit: PAGE,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      for (const item of page.items) {
-        const key = decodeKey(record(item.value, k.name).k, k.name);
-        const e = encodeKey(key);
-        const got = await this.#store.at(this.#seal(k.labelOf(key))).get(`${at}k/${e.id}`);
-        const r = record(got, k.name);
-        if (item.key !== `${at}i/${e.id}` || r.k !== e.text) {
-          throw new KeptStateError('E_STATE_CORRUPT', `${k.name}: a stored key is corrupt`);
-        }
-        if (r.dead === true) k.ops.kill(key);
-        else load(k, key, r);
-        k.known.add(key);
-      }
-      cursor = page.cursor;
-    } while (cursor !== undefined);
+  restore(): Promise<void> {
+    const cx = {
+      store: this.#store,
+      prefix: this.#prefix,
+      graph: this.#graph,
+      seal: (l: Label) => this.#seal(l),
+    };
+    return restoreKept(cx, this.#sources.values(), this.#ops, this.#routers);
   }
 }
 
-function load(k: KeptOperator, key: Key, r: Readonly<Record<string, unknown>>): void {
-  try {
-    if (!('s' in r)) throw new Error('no state');
-    k.ops.load(key, r.s);
-  } catch {
-    throw new KeptStateError('E_STATE_CORRUPT', `${k.name}: a stored state has the wrong shape`);
-  }
-}
-
-/** Names the graph: kinds, given names and edges, in the check's topological order. */
+/** Names the graph (kinds, given names and edges, in the check's topological order) and the
+ * layout of its kept records. */
 function fingerprint(nodes: readonly Node[], index: ReadonlyMap<Node, number>): string {
   const h = createHash('sha256');
+  // The store layout: state kept under another (the key index at each operator) is refused.
+  h.update('layout:router-index');
   for (const n of nodes) {
     const named = n.name === `${n.kind}#${String(n.id)}` ? '' : n.name;
     const ins = n.inputs.map((i) => `${String(index.get(i.node))}${i.control ? 'c' : ''}`);
