@@ -113,10 +113,12 @@ export class SqliteBackend implements StoreBackend {
           'SELECT label_id, value FROM sluice_facets WHERE key = ? ORDER BY seq DESC',
         )
         .raw(true),
-      // A get for a reader every stored label flows to: the newest facet, one row.
+      // A get for a reader every stored label flows to: the newest facet, one row (SQLite
+      // takes a bare column of a max() query from the row holding the max, without sorting;
+      // no facet gives one row of nulls).
       newestOne: db
-        .prepare<[string], [number, string | null]>(
-          'SELECT label_id, value FROM sluice_facets WHERE key = ? ORDER BY seq DESC LIMIT 1',
+        .prepare<[string], [number | null, number | null, string | null]>(
+          'SELECT label_id, max(seq), value FROM sluice_facets WHERE key = ?',
         )
         .raw(true),
       // A put for a writer no stored label is above: one statement (its own transaction), which
@@ -228,9 +230,9 @@ export class SqliteBackend implements StoreBackend {
     if (this.#seesAllOf(reader)) {
       // Every label in the copy flows to the reader: the newest facet is the answer, unless its
       // label is newer than the copy and hidden (then read them all, below).
-      const row = this.#q.newestOne.get(key);
-      if (row === undefined) return undefined;
-      if (this.#sees(reader, row[0])) return row[1] === null ? undefined : decodeValue(row[1]);
+      const [id, , value] = this.#q.newestOne.get(key) as [number | null, unknown, string | null];
+      if (id === null) return undefined;
+      if (this.#sees(reader, id)) return value === null ? undefined : decodeValue(value);
     }
     for (const [id, value] of this.#q.newest.all(key)) {
       if (this.#sees(reader, id)) return value === null ? undefined : decodeValue(value);
