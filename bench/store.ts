@@ -54,9 +54,7 @@ function plainSqlite(dir: string): Kv & { close(): void } {
   db.exec(
     'CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
   );
-  const get = db
-    .prepare<[string], [string]>('SELECT value FROM kv WHERE key = ?')
-    .raw(true); // rows as arrays, as the faceted backend reads them
+  const get = db.prepare<[string], [string]>('SELECT value FROM kv WHERE key = ?').raw(true); // rows as arrays, as the faceted backend reads them
   const put = db.prepare<[string, string]>(
     'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );

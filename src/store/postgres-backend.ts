@@ -42,7 +42,13 @@ const COUNT = `SELECT count(*)::integer AS n FROM (${PROJECTION}) t WHERE value 
 
 /**
  * A one-key put as one statement: the key's advisory lock (a condition of the row, so it is
- * held before the sequence number is drawn), then the upsert. It is for a writer no label in this process's
+ * held before the sequence number is drawn), then the upsert. One statement has one snapshot,
+ * taken before the lock is granted: a write of the same key by another process that commits
+ * while this one waits is not seen, so a facet it left at a label ⊒ this writer's may survive
+ * this put. It is never read: this put's facet is newer and flows to every label it flows to,
+ * and whatever later removes this put's facet (a put at a label below it) removes that one too.
+ * Sequence numbers still follow the lock (so commit) order, and compare-and-set, which reads
+ * after taking the lock, sees every committed write. It is for a writer no label in this process's
  * copy is above, so it has nothing to remove, unless a label was interned elsewhere since the
  * copy was made ($4 is the copy's highest id): then it writes nothing (no row), and the caller
  * loads the new labels and puts again.
