@@ -2,6 +2,18 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { seedOf, StoreError } from './store-error.js';
 
+/** sluice_write's start: lock its keys (sorted, so two batches cannot deadlock). */
+const LOCK_KEYS = `   DECLARE
+     n integer := coalesce(array_length(p_keys, 1), 0);
+   BEGIN
+     IF n = 1 THEN
+       PERFORM pg_advisory_xact_lock(hashtextextended(p_keys[1], 0));
+     ELSE
+       PERFORM pg_advisory_xact_lock(h)
+         FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(p_keys) AS k ORDER BY 1) AS t;
+     END IF;
+`;
+
 /**
  * Schema migrations of the PostgreSQL store, in order (a function gets the escaped schema name,
  * an identifier validated by the backend, never data). Labels are kept as sorted tag-id arrays
@@ -28,16 +40,7 @@ const MIGRATIONS: readonly (string | ((schema: string) => string))[] = [
    CREATE FUNCTION sluice_write(p_label integer, p_secrecy text[], p_integrity text[],
                                 p_keys text[], p_values text[]) RETURNS void
    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-   DECLARE
-     n integer := coalesce(array_length(p_keys, 1), 0);
-   BEGIN
-     IF n = 1 THEN
-       PERFORM pg_advisory_xact_lock(hashtextextended(p_keys[1], 0));
-     ELSE
-       PERFORM pg_advisory_xact_lock(h)
-         FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(p_keys) AS k ORDER BY 1) AS t;
-     END IF;
-     FOR j IN 1 .. n LOOP
+${LOCK_KEYS}     FOR j IN 1 .. n LOOP
        DELETE FROM sluice_facets AS f USING sluice_labels AS l
         WHERE f.key = p_keys[j] AND l.id = f.label_id AND f.label_id <> p_label
           AND l.secrecy @> p_secrecy AND l.integrity <@ p_integrity;
@@ -83,16 +86,7 @@ const MIGRATIONS: readonly (string | ((schema: string) => string))[] = [
    CREATE OR REPLACE FUNCTION ${schema}.sluice_write(p_label integer, p_secrecy text[],
                                 p_integrity text[], p_keys text[], p_values text[]) RETURNS void
    LANGUAGE plpgsql AS $$
-   DECLARE
-     n integer := coalesce(array_length(p_keys, 1), 0);
-   BEGIN
-     IF n = 1 THEN
-       PERFORM pg_advisory_xact_lock(hashtextextended(p_keys[1], 0));
-     ELSE
-       PERFORM pg_advisory_xact_lock(h)
-         FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(p_keys) AS k ORDER BY 1) AS t;
-     END IF;
-     FOR j IN 1 .. n LOOP
+${LOCK_KEYS}     FOR j IN 1 .. n LOOP
        DELETE FROM ${schema}.sluice_facets AS f USING ${schema}.sluice_labels AS l
         WHERE f.key = p_keys[j] AND l.id = f.label_id AND f.label_id <> p_label
           AND l.secrecy @> p_secrecy AND l.integrity <@ p_integrity;
