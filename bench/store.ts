@@ -54,14 +54,14 @@ function plainSqlite(dir: string): Kv & { close(): void } {
   db.exec(
     'CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
   );
-  const get = db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?');
+  const get = db.prepare<[string], [string]>('SELECT value FROM kv WHERE key = ?').raw(true); // rows as arrays, as the faceted backend reads them
   const put = db.prepare<[string, string]>(
     'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
   return {
     get: (k) => {
       const r = get.get(k);
-      return Promise.resolve(r === undefined ? undefined : decodeValue(r.value));
+      return Promise.resolve(r === undefined ? undefined : decodeValue(r[0]));
     },
     put: (k, v) => {
       put.run(k, encodeValue(v).json);
@@ -79,13 +79,14 @@ async function plainPostgres(connection: pg.PoolConfig, schema: string) {
   );
   const kv: Kv & { close(): Promise<void> } = {
     get: async (k) => {
-      const r = await pool.query<{ value: string }>({
+      const r = await pool.query<[string]>({
         name: 'get',
         text: 'SELECT value FROM kv WHERE key = $1',
         values: [k],
+        rowMode: 'array', // as the faceted backend reads rows
       });
       const row = r.rows[0];
-      return row === undefined ? undefined : decodeValue(row.value);
+      return row === undefined ? undefined : decodeValue(row[0]);
     },
     put: async (k, v) => {
       await pool.query({

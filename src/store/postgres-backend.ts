@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ConfigError } from '../errors.js';
 import type { Label } from '../labels.js';
@@ -12,79 +11,9 @@ import type {
 } from './backend.js';
 import { decodeValue, jsonEqual, type JsonValue } from './json-value.js';
 import { labelIds } from './label-ids.js';
-import { closedError, seedOf, StoreError } from './store-error.js';
-
-/**
- * Schema migrations, in order. Labels are kept as sorted tag-id arrays so that flows are
- * checked in SQL with array containment: facet ⊑ reader iff secrecy <@ S(reader) and
- * integrity @> I(reader). `sluice_write` does a whole batch in one round trip: it locks the
- * keys (advisory locks, sorted, so batches cannot deadlock and compare-and-set is atomic),
- * removes the facets at labels ⊒ the writer's (its tag-id arrays are those of the interned
- * row `p_label`) and upserts the writer's facet.
- */
-const MIGRATIONS: readonly (string | ((schema: string) => string))[] = [
-  `CREATE TABLE sluice_labels (
-     id serial PRIMARY KEY,
-     secrecy text[] NOT NULL,
-     integrity text[] NOT NULL,
-     text text NOT NULL UNIQUE
-   );
-   CREATE TABLE sluice_facets (
-     key text COLLATE "C" NOT NULL,
-     label_id integer NOT NULL REFERENCES sluice_labels (id),
-     seq bigint NOT NULL, -- orders the facets of one key (newest = highest)
-     value text, -- JSON text; NULL is a tombstone
-     PRIMARY KEY (key, label_id)
-   );
-   CREATE FUNCTION sluice_write(p_label integer, p_secrecy text[], p_integrity text[],
-                                p_keys text[], p_values text[]) RETURNS void
-   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-   DECLARE
-     n integer := coalesce(array_length(p_keys, 1), 0);
-   BEGIN
-     IF n = 1 THEN
-       PERFORM pg_advisory_xact_lock(hashtextextended(p_keys[1], 0));
-     ELSE
-       PERFORM pg_advisory_xact_lock(h)
-         FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(p_keys) AS k ORDER BY 1) AS t;
-     END IF;
-     FOR j IN 1 .. n LOOP
-       DELETE FROM sluice_facets AS f USING sluice_labels AS l
-        WHERE f.key = p_keys[j] AND l.id = f.label_id AND f.label_id <> p_label
-          AND l.secrecy @> p_secrecy AND l.integrity <@ p_integrity;
-       INSERT INTO sluice_facets (key, label_id, seq, value)
-       VALUES (p_keys[j], p_label,
-               (SELECT coalesce(max(seq), 0) + 1 FROM sluice_facets WHERE key = p_keys[j]), p_values[j])
-       ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value;
-     END LOOP;
-   END $$;`,
-  // The store's own settings (the tag seed); never reachable through a view.
-  `CREATE TABLE sluice_meta (name text PRIMARY KEY, value text NOT NULL);`,
-  // The one-key put without a guard, the common write: scalar arguments, tables named with
-  // their schema (no per-call \`SET search_path\`, which costs a configuration change per call),
-  // the dominated facets found by the same read that finds the key's sequence, and the DELETE
-  // run only when there are some. (\`schema\` is the escaped identifier, never data.)
-  (schema) => `CREATE FUNCTION ${schema}.sluice_put(p_label integer, p_secrecy text[],
-                                    p_integrity text[], p_key text, p_value text) RETURNS void
-   LANGUAGE plpgsql AS $$
-   DECLARE
-     s bigint;
-     above integer[];
-   BEGIN
-     PERFORM pg_advisory_xact_lock(hashtextextended(p_key, 0));
-     SELECT max(f.seq), array_agg(f.label_id) FILTER (
-              WHERE f.label_id <> p_label AND l.secrecy @> p_secrecy AND l.integrity <@ p_integrity)
-       INTO s, above
-       FROM ${schema}.sluice_facets AS f JOIN ${schema}.sluice_labels AS l ON l.id = f.label_id
-      WHERE f.key = p_key;
-     IF above IS NOT NULL THEN
-       DELETE FROM ${schema}.sluice_facets WHERE key = p_key AND label_id = ANY (above);
-     END IF;
-     INSERT INTO ${schema}.sluice_facets (key, label_id, seq, value)
-     VALUES (p_key, p_label, coalesce(s, 0) + 1, p_value)
-     ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value;
-   END $$;`,
-];
+import { PostgresLabels } from './postgres-labels.js';
+import { migrate } from './postgres-schema.js';
+import { closedError } from './store-error.js';
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -96,67 +25,72 @@ export interface PostgresOptions {
 }
 
 const VISIBLE = 'l.secrecy <@ $1::text[] AND l.integrity @> $2::text[]';
-const GET = `SELECT f.value FROM sluice_facets f JOIN sluice_labels l ON l.id = f.label_id
+/** A get with the flow checked in SQL (for readers with many hidden labels). */
+const GET_CHECKED = `SELECT f.value FROM sluice_facets f JOIN sluice_labels l ON l.id = f.label_id
   WHERE f.key = $3 AND ${VISIBLE} ORDER BY f.seq DESC LIMIT 1`;
+/** A get's candidate: the newest facet not at a label known to be hidden from the reader. */
+const GET_NEWEST =
+  'SELECT label_id, value FROM sluice_facets WHERE key = $1 ORDER BY seq DESC LIMIT 1';
+const GET_SHOWN = `SELECT label_id, value FROM sluice_facets
+  WHERE key = $1 AND label_id <> ALL ($2::integer[]) ORDER BY seq DESC LIMIT 1`;
 const PROJECTION = `SELECT DISTINCT ON (f.key) f.key, f.value
   FROM sluice_facets f JOIN sluice_labels l ON l.id = f.label_id
   WHERE f.key > $3 AND f.key >= $4 AND starts_with(f.key, $4) AND ${VISIBLE}
   ORDER BY f.key, f.seq DESC`;
 const SCAN = `SELECT key, value FROM (${PROJECTION}) t WHERE value IS NOT NULL ORDER BY key LIMIT $5`;
 const COUNT = `SELECT count(*)::integer AS n FROM (${PROJECTION}) t WHERE value IS NOT NULL`;
-const INTERN = `WITH ins AS (
-    INSERT INTO sluice_labels (secrecy, integrity, text) VALUES ($1, $2, $3)
-    ON CONFLICT (text) DO NOTHING RETURNING id)
-  SELECT id FROM ins UNION ALL SELECT id FROM sluice_labels WHERE text = $3 LIMIT 1`;
 
-/** Create or migrate the schema; returns the store's tag seed. */
-async function migrate(pool: pg.Pool, schema: string): Promise<Uint8Array> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    // One migrator at a time per schema (the lock key is a value, so it is a parameter).
-    await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`sluice:${schema}`]);
-    await c.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
-    await c.query('CREATE TABLE IF NOT EXISTS sluice_schema (version integer NOT NULL)');
-    const r = await c.query<{ version: number }>('SELECT version FROM sluice_schema');
-    const from = r.rows[0]?.version ?? 0;
-    if (from > MIGRATIONS.length) {
-      throw new StoreError('E_STORE_SCHEMA', `store schema ${from} is newer than this code`);
-    }
-    for (const m of MIGRATIONS.slice(from)) {
-      await c.query(typeof m === 'string' ? m : m(pg.escapeIdentifier(schema)));
-    }
-    if (r.rows.length === 0) {
-      await c.query('INSERT INTO sluice_schema VALUES ($1)', [MIGRATIONS.length]);
-    } else await c.query('UPDATE sluice_schema SET version = $1', [MIGRATIONS.length]);
-    await c.query(
-      "INSERT INTO sluice_meta (name, value) VALUES ('tag-seed', $1) ON CONFLICT (name) DO NOTHING",
-      [randomBytes(32).toString('hex')],
-    );
-    const seed = await c.query<{ value: unknown }>(
-      "SELECT value FROM sluice_meta WHERE name = 'tag-seed'",
-    );
-    await c.query('COMMIT');
-    return seedOf(seed.rows[0]?.value);
-  } catch (e) {
-    await c.query('ROLLBACK');
-    throw e;
-  } finally {
-    c.release();
-  }
-}
-
-/** PostgreSQL through `pg`: flows filtered in SQL, every value a parameter. */
+/**
+ * A one-key put as one statement: the key's advisory lock (a condition of the row, so it is
+ * held before the sequence number is drawn), then the upsert. One statement has one snapshot,
+ * taken before the lock is granted: a write of the same key by another process that commits
+ * while this one waits is not seen, so a facet it left at a label ⊒ this writer's may survive
+ * this put. It is never read: this put's facet is newer and flows to every label it flows to,
+ * and whatever later removes this put's facet (a put at a label below it) removes that one too.
+ * Sequence numbers still follow the lock (so commit) order, and compare-and-set, which reads
+ * after taking the lock, sees every committed write. It is for a writer no label in this process's
+ * copy is above, so it has nothing to remove, unless a label was interned elsewhere since the
+ * copy was made ($4 is the copy's highest id): then it writes nothing (no row), and the caller
+ * loads the new labels and puts again.
+ */
+/** The key's advisory lock, as a condition: evaluated before the row (and its `nextval`). */
+const LOCK = 'pg_advisory_xact_lock(hashtextextended($1::text, 0)) IS NOT NULL';
+const UPSERT = `INSERT INTO sluice_facets (key, label_id, seq, value)`;
+const ON_CONFLICT = `ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value`;
+const PUT = `${UPSERT}
+  SELECT $1::text, $2::integer, nextval('sluice_seq'), $3::text
+  WHERE ${LOCK} AND NOT EXISTS (SELECT FROM sluice_labels WHERE id > $4::integer)
+  ${ON_CONFLICT}`;
+/** Is stored label `l` ⊒ the writer's label (id $2)? */
+const ABOVE_WRITER = `EXISTS (SELECT FROM sluice_labels AS l JOIN sluice_labels AS w ON w.id = $2
+  WHERE l.id = f.label_id AND l.secrecy @> w.secrecy AND l.integrity <@ w.integrity)`;
+/**
+ * A one-key put that also removes the facets at labels ⊒ the writer's: those of the ids listed
+ * ($4) and of any label interned after this process's copy (id > $5), checked in SQL. The lock
+ * is drawn (with the sequence number) before any row is deleted or upserted.
+ */
+const PUT_ABOVE = `WITH lk AS MATERIALIZED (
+    SELECT nextval('sluice_seq') AS seq WHERE ${LOCK}),
+  d AS (DELETE FROM sluice_facets AS f USING lk WHERE f.key = $1::text AND f.label_id <> $2::integer
+    AND (f.label_id = ANY ($4::integer[]) OR (f.label_id > $5::integer AND ${ABOVE_WRITER})))
+  ${UPSERT} SELECT $1::text, $2::integer, lk.seq, $3::text FROM lk ${ON_CONFLICT}`;
+/**
+ * PostgreSQL through `pg`, every value a parameter. Flows are checked against this process's
+ * copy of the labels table (PostgresLabels) where that is exact, so a get or a put of one key
+ * is one indexed statement without a join; what the copy does not know (labels interned by
+ * another process since) is checked again, or in SQL. Scans and counts check flows in SQL.
+ */
 export class PostgresBackend implements StoreBackend {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
-  readonly #labelId = new Map<Label, number>();
+  readonly #labels: PostgresLabels;
   readonly seed: Uint8Array;
   #closed = false;
 
   private constructor(pool: pg.Pool, seed: Uint8Array) {
     this.#pool = pool;
     this.seed = seed;
+    this.#labels = new PostgresLabels(pool);
   }
 
   /** Connect, create the schema if needed and migrate it. */
@@ -168,7 +102,9 @@ export class PostgresBackend implements StoreBackend {
     // The schema name is an identifier, validated above; it is never built from data.
     const pool = new pg.Pool({ ...opts.connection, options: `-c search_path=${schema}` });
     try {
-      return new PostgresBackend(pool, await migrate(pool, schema));
+      const backend = new PostgresBackend(pool, await migrate(pool, schema));
+      await backend.#labels.refresh();
+      return backend;
     } catch (e) {
       await pool.end();
       throw e;
@@ -179,26 +115,35 @@ export class PostgresBackend implements StoreBackend {
     if (this.#closed) throw closedError();
   }
 
-  async #idOf(l: Label): Promise<number> {
-    let id = this.#labelId.get(l);
-    if (id === undefined) {
-      const ids = labelIds(l);
-      const r = await this.#pool.query<{ id: number }>(INTERN, [
-        ids.secrecy,
-        ids.integrity,
-        ids.text,
-      ]);
-      id = (r.rows[0] as { id: number }).id;
-      this.#labelId.set(l, id);
+  /**
+   * The newest facet of `key` visible to `reader`. The candidate is the newest facet not at a
+   * label the copy knows to be hidden; if its label is not in the copy (interned elsewhere
+   * since), the copy is refreshed and the query asked again.
+   */
+  async #current(q: pg.Pool | pg.PoolClient, reader: Label, key: string) {
+    for (let tries = 0; ; tries++) {
+      const hidden = tries < 3 ? this.#labels.hidden(reader) : undefined;
+      if (hidden === undefined) return this.#checked(q, reader, key);
+      const r = await q.query<[number, string | null]>(
+        hidden.length === 0
+          ? { name: 'sluice_get', text: GET_NEWEST, values: [key], rowMode: 'array' }
+          : { name: 'sluice_get_shown', text: GET_SHOWN, values: [key, hidden], rowMode: 'array' },
+      );
+      const row = r.rows[0];
+      if (row === undefined) return undefined;
+      const flows = this.#labels.flows(row[0], reader);
+      if (flows === true) return row[1] === null ? undefined : decodeValue(row[1]);
+      // Not in the copy (or the copy grew while this query ran): load the new labels, again.
+      if (flows === undefined) await this.#labels.refresh();
     }
-    return id;
   }
 
-  async #current(q: pg.Pool | pg.PoolClient, reader: Label, key: string) {
+  /** #current with the flow checked in SQL. */
+  async #checked(q: pg.Pool | pg.PoolClient, reader: Label, key: string) {
     const ids = labelIds(reader);
     const r = await q.query<{ value: string | null }>({
-      name: 'sluice_get',
-      text: GET,
+      name: 'sluice_get_checked',
+      text: GET_CHECKED,
       values: [ids.secrecy, ids.integrity, key],
     });
     const v = r.rows[0]?.value;
@@ -208,6 +153,30 @@ export class PostgresBackend implements StoreBackend {
   get(reader: Label, key: string): Promise<JsonValue | undefined> {
     this.#open();
     return this.#current(this.#pool, reader, key);
+  }
+
+  /** A one-key put without a guard: one statement (see PUT and PUT_ABOVE). */
+  async #put(writer: Label, wid: number, op: WriteOp): Promise<void> {
+    const value = op.value === null ? null : op.value.json;
+    for (;;) {
+      const above = this.#labels.above(writer);
+      const known = this.#labels.max;
+      if (above === undefined || above.length > 0) {
+        await this.#pool.query({
+          name: 'sluice_put_above',
+          text: PUT_ABOVE,
+          values: [op.key, wid, value, above ?? [], above === undefined ? 0 : known],
+        });
+        return;
+      }
+      const r = await this.#pool.query({
+        name: 'sluice_put',
+        text: PUT,
+        values: [op.key, wid, value, known],
+      });
+      if (r.rowCount === 1) return;
+      await this.#labels.refresh();
+    }
   }
 
   /** The one-round-trip call that applies `ops` at `writer` (interned as `wid`). */
@@ -229,7 +198,9 @@ export class PostgresBackend implements StoreBackend {
   async writeMany(groups: readonly LabelledOps[]): Promise<void> {
     this.#open();
     const calls: pg.QueryConfig[] = [];
-    for (const g of groups) calls.push(this.#call(g.writer, await this.#idOf(g.writer), g.ops));
+    for (const g of groups) {
+      calls.push(this.#call(g.writer, await this.#labels.idOf(g.writer), g.ops));
+    }
     const c = await this.#pool.connect();
     try {
       await c.query('BEGIN');
@@ -245,15 +216,9 @@ export class PostgresBackend implements StoreBackend {
 
   async write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
     this.#open();
-    const wid = await this.#idOf(writer);
-    const one = ops.length === 1 ? (ops[0] as WriteOp) : undefined;
-    if (guard === undefined && one !== undefined) {
-      const ids = labelIds(writer);
-      await this.#pool.query({
-        name: 'sluice_put',
-        text: 'SELECT sluice_put($1, $2::text[], $3::text[], $4, $5)',
-        values: [wid, ids.secrecy, ids.integrity, one.key, one.value?.json ?? null],
-      });
+    const wid = this.#labels.idIn(writer) ?? (await this.#labels.idOf(writer));
+    if (guard === undefined && ops.length === 1) {
+      await this.#put(writer, wid, ops[0] as WriteOp);
       return true;
     }
     const call = this.#call(writer, wid, ops);

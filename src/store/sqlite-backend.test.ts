@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { FacetedStore } from '../store.js';
 import { Label } from '../labels.js';
+import { Engine } from '../index.js';
 
 describe('SQLite backend: schema', () => {
   it('creates the schema once, records its version, and refuses a newer one', async () => {
@@ -55,6 +56,36 @@ describe('SQLite backend: schema', () => {
       db.prepare("UPDATE sluice_meta SET value = 'xyz' WHERE name = 'tag-seed'").run();
       db.close();
       await assert.rejects(FacetedStore.sqlite({ dataDir: dir }), { code: 'E_STORE_CORRUPT' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite backend: labels interned by another process', () => {
+  it('gets and puts see labels interned after their copy was made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-sqlite-'));
+    const e = new Engine();
+    const a = e.createTag('a').tag;
+    const b = e.createTag('b').tag;
+    const [A, B, AB] = [Label.secrecy(a), Label.secrecy(b), Label.secrecy(a, b)];
+    try {
+      const one = await FacetedStore.sqlite({ dataDir: dir });
+      const two = await FacetedStore.sqlite({ dataDir: dir });
+      await one.at(A).put('k', 'a1'); // `one` knows only A
+      await two.at(B).put('k', 'b'); // newest, at a label `one` has not seen, hidden from A
+      assert.equal(await one.at(A).get('k'), 'a1');
+      assert.equal(await one.at(AB).get('k'), 'b');
+      await one.at(A).put('j', 'a1');
+      await two.at(AB).put('j', 'ab'); // AB ⊒ A, unknown to `one`
+      await one.at(A).put('j', 'a2'); // must remove the facet at AB
+      assert.equal(await two.at(AB).get('j'), 'a2');
+      await one.close();
+      await two.close();
+      const db = new Database(join(dir, 'sluice-store.sqlite'));
+      const rows = db.prepare("SELECT label_id FROM sluice_facets WHERE key = 'j'").all();
+      db.close();
+      assert.equal(rows.length, 1, 'only the facet at A is left');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

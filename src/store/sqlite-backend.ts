@@ -70,6 +70,9 @@ export class SqliteBackend implements StoreBackend {
   readonly #labelId = new Map<Label, number>();
   readonly #labels = new Map<number, LabelIds>();
   readonly #visible = new Map<Label, Map<number, boolean>>();
+  /** Per reader: does every label in the copy flow to it? Per writer: is none above it? */
+  readonly #seesAll = new Map<Label, boolean>();
+  readonly #noneAbove = new Map<Label, boolean>();
   #maxLabel = 0;
   readonly #q;
   readonly #write;
@@ -110,6 +113,22 @@ export class SqliteBackend implements StoreBackend {
           'SELECT label_id, value FROM sluice_facets WHERE key = ? ORDER BY seq DESC',
         )
         .raw(true),
+      // A get for a reader every stored label flows to: the newest facet, one row (SQLite
+      // takes a bare column of a max() query from the row holding the max, without sorting;
+      // no facet gives one row of nulls).
+      newestOne: db
+        .prepare<[string], [number | null, number | null, string | null]>(
+          'SELECT label_id, max(seq), value FROM sluice_facets WHERE key = ?',
+        )
+        .raw(true),
+      // A put for a writer no stored label is above: one statement (its own transaction), which
+      // writes nothing if a label was interned since the copy was made (id > the copy's max).
+      putAlone: db.prepare<[string, number, string, string | null, number]>(
+        `INSERT INTO sluice_facets (key, label_id, seq, value)
+         SELECT ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM sluice_facets WHERE key = ?), ?
+         WHERE NOT EXISTS (SELECT 1 FROM sluice_labels WHERE id > ?)
+         ON CONFLICT (key, label_id) DO UPDATE SET seq = excluded.seq, value = excluded.value`,
+      ),
       // A write needs the key's labels and sequence, never the values (not copied into JS).
       labelsOf: db
         .prepare<[string], [number, number]>(
@@ -134,6 +153,7 @@ export class SqliteBackend implements StoreBackend {
         'SELECT id FROM sluice_labels WHERE text = ?',
       ),
     };
+    this.#refreshLabels();
   }
 
   #open(): void {
@@ -147,6 +167,7 @@ export class SqliteBackend implements StoreBackend {
       const text = labelIds(l).text;
       this.#q.internLabel.run(text);
       id = (this.#q.labelByText.get(text) as { id: number }).id;
+      if (id > this.#maxLabel) this.#refreshLabels();
       this.#labelId.set(l, id);
     }
     return id;
@@ -154,10 +175,37 @@ export class SqliteBackend implements StoreBackend {
 
   /** Load labels interned since the last call (by this or another process). */
   #refreshLabels(): void {
-    for (const r of this.#q.labelsAfter.all(this.#maxLabel)) {
+    const rows = this.#q.labelsAfter.all(this.#maxLabel);
+    if (rows.length === 0) return;
+    for (const r of rows) {
       this.#labels.set(r.id, parseLabelIds(r.text));
       this.#maxLabel = Math.max(this.#maxLabel, r.id);
     }
+    this.#seesAll.clear();
+    this.#noneAbove.clear();
+  }
+
+  /** Does every label in the copy flow to `reader`? */
+  #seesAllOf(reader: Label): boolean {
+    let all = this.#seesAll.get(reader);
+    if (all === undefined) {
+      all = true;
+      for (const id of this.#labels.keys()) all &&= this.#sees(reader, id);
+      this.#seesAll.set(reader, all);
+    }
+    return all;
+  }
+
+  /** Is no label in the copy, other than its own, ⊒ `writer`? */
+  #noneAboveOf(writer: Label): boolean {
+    let none = this.#noneAbove.get(writer);
+    if (none === undefined) {
+      const w = labelIds(writer);
+      none = true;
+      for (const s of this.#labels.values()) none &&= s.text === w.text || !idsFlowTo(w, s);
+      this.#noneAbove.set(writer, none);
+    }
+    return none;
   }
 
   #stored(id: number): LabelIds {
@@ -179,6 +227,13 @@ export class SqliteBackend implements StoreBackend {
 
   /** The newest facet of `key` visible to `reader` (a tombstone reads as absent). */
   #current(reader: Label, key: string): JsonValue | undefined {
+    if (this.#seesAllOf(reader)) {
+      // Every label in the copy flows to the reader: the newest facet is the answer, unless its
+      // label is newer than the copy and hidden (then read them all, below).
+      const [id, , value] = this.#q.newestOne.get(key) as [number | null, unknown, string | null];
+      if (id === null) return undefined;
+      if (this.#sees(reader, id)) return value === null ? undefined : decodeValue(value);
+    }
     for (const [id, value] of this.#q.newest.all(key)) {
       if (this.#sees(reader, id)) return value === null ? undefined : decodeValue(value);
     }
@@ -192,7 +247,16 @@ export class SqliteBackend implements StoreBackend {
 
   write(writer: Label, ops: readonly WriteOp[], guard?: WriteGuard): Promise<boolean> {
     this.#open();
-    return Promise.resolve(this.#write.immediate(writer, this.#idOf(writer), ops, guard));
+    const wid = this.#idOf(writer);
+    const one = ops.length === 1 && guard === undefined ? (ops[0] as WriteOp) : undefined;
+    if (one !== undefined && this.#noneAboveOf(writer)) {
+      const json = one.value === null ? null : one.value.json;
+      if (this.#q.putAlone.run(one.key, wid, one.key, json, this.#maxLabel).changes === 1) {
+        return Promise.resolve(true);
+      }
+      this.#refreshLabels(); // labels were interned elsewhere: the transaction below sees them
+    }
+    return Promise.resolve(this.#write.immediate(writer, wid, ops, guard));
   }
 
   writeMany(groups: readonly LabelledOps[]): Promise<void> {
