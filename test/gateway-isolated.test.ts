@@ -52,7 +52,10 @@ const routes: Route<StoreView>[] = [
   {
     method: 'GET',
     path: '/fresh',
-    code: { source: 'let n = 0; export default () => ({ body: { n: ++n } });', instances: 'invocation' },
+    code: {
+      source: 'let n = 0; export default () => ({ body: { n: ++n } });',
+      instances: 'invocation',
+    },
   },
   { method: 'GET', path: '/counter', code: { source: COUNTER, tier: 1, cpuMs: 300, memoryMb: 16 } },
   { method: 'GET', path: '/in-process', handler: () => ({ body: { ok: true } }) },
@@ -112,7 +115,9 @@ async function world(tier: 0 | 1, secret: JsonValue | undefined): Promise<string
   for (const who of ['guest', 'bob']) {
     seen.push(`${who}: ${await raw(url, { path: `/keeper/${tier}`, headers: await as(who) })}`);
   }
-  seen.push(`alice at s=: ${await raw(url, { path: `/keeper/${tier}`, headers: await as('alice', 's=') })}`);
+  seen.push(
+    `alice at s=: ${await raw(url, { path: `/keeper/${tier}`, headers: await as('alice', 's=') })}`,
+  );
   return seen;
 }
 
@@ -120,7 +125,8 @@ describe('isolated handlers: module state is kept per invocation label', () => {
   for (const tier of [0, 1] as const) {
     it(`tier ${tier}: a secret kept in module state does not reach another label (property)`, async () => {
       const reference = await world(tier, undefined);
-      for (const line of reference) assert.match(line, /200 OK[\s\S]*\{"kept":null,"global":null\}$/);
+      for (const line of reference)
+        assert.match(line, /200 OK[\s\S]*\{"kept":null,"global":null\}$/);
       await fc.assert(
         fc.asyncProperty(fc.jsonValue({ maxDepth: 2 }), async (secret) => {
           assert.deepEqual(await world(tier, secret as JsonValue), reference);
@@ -139,7 +145,8 @@ describe('isolated handlers: module state is kept per invocation label', () => {
 });
 
 describe('isolated handlers, tier 1: CPU and heap limits stop one label only', () => {
-  const count = async (who: string, q = '') => call(`${url}/counter${q}`, { headers: await as(who) });
+  const count = async (who: string, q = '') =>
+    call(`${url}/counter${q}`, { headers: await as(who) });
 
   for (const [what, q] of [
     ['a synchronous spin', '?spin'],

@@ -275,7 +275,7 @@ describe('gateway: a handler cannot leak a secret facet to a less cleared princi
     );
   });
 
-  it('known limit (README): an in-process handler's own module state is not labelled', async () => {
+  it("known limit (README): an in-process handler's own module state is not labelled", async () => {
     await world('flu');
     await call(`${url}/module-state`, { headers: await headersOf('alice') });
     const guest = await call(`${url}/module-state`, { headers: await headersOf('guest') });

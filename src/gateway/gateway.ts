@@ -163,7 +163,9 @@ export class Gateway<S> {
     const tags = createTags(engine, o.config.tags, o.tags);
     const principals = buildPrincipals(o.config, tags);
     const auth = await Authenticator.create(o.config, principals);
-    return new Gateway(o, engine, tags, principals, auth);
+    const gw = new Gateway(o, engine, tags, principals, auth);
+    await Promise.all(gw.#isolated.map((h) => h.prepare()));
+    return gw;
   }
 
   /** A configured tag by name (for the host to label its data). */
