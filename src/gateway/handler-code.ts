@@ -32,6 +32,7 @@ import {
   type PublishPartsOptions,
 } from './handler.js';
 import {
+  freezeData,
   HandlerGuest,
   handlerScript,
   STORE_METHODS,
@@ -78,7 +79,7 @@ async function compartment(script: string): Promise<Instance> {
           return Promise.reject(s.harden(new TypeError('arguments must be plain data')));
         }
         return call(op, copy).then(
-          (v) => s.harden(v),
+          (v) => freezeData(v),
           (e: unknown) => {
             throw s.harden(failure(e));
           },
@@ -245,6 +246,6 @@ export class IsolatedHandler<S> {
     const store = ctx.store as unknown as Record<string, (...a: unknown[]) => unknown>;
     const f = store[m];
     if (typeof f !== 'function') throw new TypeError('no such operation');
-    return await f(...args);
+    return await Reflect.apply(f, store, args);
   }
 }

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ensureLockdown } from '../isolation/guest.js';
-import { HandlerGuest, handlerScript, type InvocationInfo } from './handler-guest.js';
+import { freezeData, HandlerGuest, handlerScript, type InvocationInfo } from './handler-guest.js';
 
 /** Host → worker. */
 export type ToWorker =
@@ -100,7 +100,7 @@ if (port !== null) {
       case 'reply': {
         const p = pending.get(m.seq);
         pending.delete(m.seq);
-        if (m.ok) p?.ok(harden(m.value));
+        if (m.ok) p?.ok(freezeData(m.value));
         else p?.no(harden(new Error(typeof m.value === 'string' ? m.value : 'failed')));
         return;
       }
