@@ -5,7 +5,7 @@
  * invocation, whose store and publish calls go to the host as `call` messages and come back
  * as `reply`; `ping` is answered when the thread is free (the host's CPU watchdog counts on it).
  */
-import { readFileSync } from 'node:fs';
+import { currentThreadId } from '../isolation/cpu-clock.js';
 import { parentPort } from 'node:worker_threads';
 import { ensureLockdown } from '../isolation/guest.js';
 import { freezeData, HandlerGuest, handlerScript, type InvocationInfo } from './handler-guest.js';
@@ -37,22 +37,12 @@ export type FromWorker =
   | { readonly k: 'fail'; readonly id: number }
   | { readonly k: 'pong'; readonly id: number };
 
-/** This thread's id in the process (Linux), read before any handler code loads. */
-function threadId(): number | undefined {
-  try {
-    const tid = Number.parseInt(readFileSync('/proc/thread-self/stat', 'latin1'), 10);
-    return Number.isSafeInteger(tid) ? tid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const port = parentPort;
 if (port !== null) {
   const send = (m: FromWorker): void => {
     port.postMessage(m);
   };
-  const tid = threadId();
+  const tid = currentThreadId();
   let guest: HandlerGuest | undefined;
   let harden: <T>(x: T) => T = (x) => x;
   let seq = 0;
