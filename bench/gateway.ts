@@ -16,7 +16,14 @@
  *   store (validate, copy, deep-freeze), replying the same JSON. It receives the same headers
  *   (including `sluice-label`) and ignores the label.
  *
- * Both run back to back in each round, alternating which goes first; medians of the rounds.
+ * - isolated (tier 0): the same gateway, the same handler given as code (an ES module run in an
+ *   SES compartment, one instance per invocation label: src/gateway/handler-code.ts): the
+ *   request copied in, each store call through the compartment's door (arguments copied,
+ *   results hardened), the response copied out.
+ * - worker (tier 1): the same code in a worker thread: the request, each store call and its
+ *   reply, and the response cross the thread as messages.
+ *
+ * All run back to back in each round, rotating which goes first; medians of the rounds.
  * A second phase compares "refused at the boundary" with "truly absent" (both 404) latency.
  */
 import { fork } from 'node:child_process';
@@ -37,6 +44,13 @@ const SECONDS = 3;
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = 16;
 const BODY = JSON.stringify({ name: 'sluice', n: 1, tags: ['a', 'b'] });
+/** The labels server's PUT handler, as code run isolated. */
+const ISOLATED = `export default async (req, ctx) => {
+  const k = req.params.k ?? '';
+  const previous = (await ctx.store.get(k)) ?? null;
+  await ctx.store.put(k, req.body);
+  return { body: { previous } };
+};`;
 
 function load(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -74,6 +88,8 @@ async function labelled(engine: Engine, tags: ReturnType<typeof createTags>) {
       },
     },
     kvGet,
+    { method: 'PUT', path: '/iso/:k', code: { source: ISOLATED } },
+    { method: 'PUT', path: '/worker/:k', code: { source: ISOLATED, tier: 1 } },
     // Refused at the boundary: the response is declared above every principal's clearance.
     {
       method: 'GET',
@@ -145,67 +161,77 @@ export async function main(): Promise<void> {
   const L = await labelled(engine, tags);
   const P = await plain(auth);
   const job = (url: string, seconds: number): LoadJob => ({
-    url: `${url}/kv/item`,
+    url,
     method: 'PUT',
     headers,
     body: BODY,
     connections: CONNECTIONS,
     seconds,
   });
+  const servers = {
+    labels: `${L.url}/kv/item`,
+    plain: `${P.url}/kv/item`,
+    isolated: `${L.url}/iso/item`,
+    worker: `${L.url}/worker/item`,
+  } as const;
+  type Which = keyof typeof servers;
+  const names = Object.keys(servers) as Which[];
   process.stdout.write(
-    `gateway: PUT /kv/item (one get + one put), ${CONNECTIONS} connections, ` +
-      `${ROUNDS} rounds × ${SECONDS} s per server, alternating; ${machine()}\n`,
+    `gateway: PUT …/item (one get + one put), ${CONNECTIONS} connections, ` +
+      `${ROUNDS} rounds × ${SECONDS} s per server, rotating; ${machine()}\n`,
   );
-  // Warm-up (JIT, connection pools), not counted.
-  const warm = {
-    L: checked(await load(job(L.url, WARMUP_SECONDS)), 'warm-up labels').requests,
-    P: checked(await load(job(P.url, WARMUP_SECONDS)), 'warm-up plain').requests,
-  };
-  const lab: LoadResult[] = [];
-  const pla: LoadResult[] = [];
-  // Server-side CPU µs per request (this process: both servers, idle between runs).
-  const cpuL: number[] = [];
-  const cpuP: number[] = [];
-  // `--only labels|plain` runs one side (for profiling one server with --cpu-prof).
-  const only = process.argv[process.argv.indexOf('--only') + 1];
+  // `--only labels|plain|isolated|worker` runs one server (for profiling with --cpu-prof).
+  const at = process.argv.indexOf('--only');
+  const only = at < 0 ? undefined : (process.argv[at + 1] as Which | undefined);
+  const runs = only === undefined ? names : names.filter((n) => n === only);
+  // Warm-up (JIT, connection pools, the isolated instances), not counted.
+  let warm = 0;
+  for (const n of runs) warm += checked(await load(job(servers[n], WARMUP_SECONDS)), n).requests;
+  const res = new Map<Which, LoadResult[]>(names.map((n) => [n, []]));
+  // Server-side CPU µs per request (this process: every server, idle between runs; a tier-1
+  // worker's thread is in this process too).
+  const cpu = new Map<Which, number[]>(names.map((n) => [n, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? (['L', 'P'] as const) : (['P', 'L'] as const);
+    const order = runs.map((_, i) => runs[(i + r) % runs.length] as Which);
     for (const which of order) {
-      if (only === (which === 'L' ? 'plain' : 'labels')) continue;
       const cpu0 = process.cpuUsage();
-      const res = checked(await load(job(which === 'L' ? L.url : P.url, SECONDS)), which);
-      const cpu = process.cpuUsage(cpu0);
-      (which === 'L' ? cpuL : cpuP).push((cpu.user + cpu.system) / res.requests);
-      if (res.non2xx > 0) throw new Error(`${which}: non-2xx ${JSON.stringify(res.statuses)}`);
-      (which === 'L' ? lab : pla).push(res);
+      const x = checked(await load(job(servers[which], SECONDS)), which);
+      const c = process.cpuUsage(cpu0);
+      cpu.get(which)?.push((c.user + c.system) / x.requests);
+      if (x.non2xx > 0) throw new Error(`${which}: non-2xx ${JSON.stringify(x.statuses)}`);
+      res.get(which)?.push(x);
       process.stdout.write(
-        `  round ${r + 1} ${which === 'L' ? 'labels' : 'plain '}: ${sig(res.rps)} req/s, ` +
-          `p50 ${res.p50} ms, p99 ${res.p99} ms, ` +
-          `server CPU ${sig((which === 'L' ? cpuL : cpuP).at(-1) ?? 0)} µs/req\n`,
+        `  round ${r + 1} ${which.padEnd(8)}: ${sig(x.rps)} req/s, ` +
+          `p50 ${x.p50} ms, p99 ${x.p99} ms, ` +
+          `server CPU ${sig(cpu.get(which)?.at(-1) ?? 0)} µs/req\n`,
       );
     }
   }
-  if (only !== undefined && process.argv.includes('--only')) {
-    const xs = only === 'labels' ? lab : pla;
-    const total = xs.reduce((n, x) => n + x.requests, only === 'labels' ? warm.L : warm.P);
-    process.stdout.write(
-      `${only}: ${sig(median(xs.map((x) => x.rps)))} req/s; ${total} requests in all\n`,
-    );
+  const rps = (n: Which) => median((res.get(n) ?? []).map((x) => x.rps));
+  const p99 = (n: Which) => median((res.get(n) ?? []).map((x) => x.p99));
+  const cpuOf = (n: Which) => median(cpu.get(n) ?? []);
+  if (only !== undefined) {
+    process.stdout.write(`${only}: ${sig(rps(only))} req/s; ${warm} warm-up requests\n`);
     await L.close();
     await P.close();
     return;
   }
-  const rpsL = median(lab.map((x) => x.rps));
-  const rpsP = median(pla.map((x) => x.rps));
-  const p99L = median(lab.map((x) => x.p99));
-  const p99P = median(pla.map((x) => x.p99));
+  const rpsL = rps('labels');
+  const rpsP = rps('plain');
+  const p99L = p99('labels');
   const overhead = rpsP / rpsL;
-  const cpuRatio = median(cpuL) / median(cpuP);
+  const cpuRatio = cpuOf('labels') / cpuOf('plain');
+  for (const n of names) {
+    process.stdout.write(
+      `${n} ${sig(rps(n))} req/s (p99 ${p99(n)} ms, ${sig(cpuOf(n))} µs CPU/req) | `,
+    );
+  }
   process.stdout.write(
-    `labels ${sig(rpsL)} req/s (p99 ${p99L} ms, ${sig(median(cpuL))} µs CPU/req) | ` +
-      `plain ${sig(rpsP)} req/s (p99 ${p99P} ms, ${sig(median(cpuP))} µs CPU/req) | ` +
-      `overhead ${sig(overhead)} (goal ≤ 1.15: ${overhead <= 1.15 ? 'met' : 'missed'}), ` +
-      `CPU/req ratio ${sig(cpuRatio)}\n`,
+    `overhead ${sig(overhead)} (goal ≤ 1.15: ${overhead <= 1.15 ? 'met' : 'missed'}), ` +
+      `CPU/req ratio ${sig(cpuRatio)}; isolated vs in-process: ` +
+      `req/s ${sig(rpsL / rps('isolated'))}×, CPU/req ${sig(cpuOf('isolated') / cpuOf('labels'))}×; ` +
+      `worker vs in-process: req/s ${sig(rpsL / rps('worker'))}×, ` +
+      `CPU/req ${sig(cpuOf('worker') / cpuOf('labels'))}×\n`,
   );
 
   // Refused at the boundary vs truly absent: both are the same 404; the runtime should add no
@@ -221,20 +247,20 @@ export async function main(): Promise<void> {
   const absent: LoadResult[] = [];
   for (let r = 0; r < 2; r++) {
     for (const which of r % 2 === 0 ? ['R', 'A'] : ['A', 'R']) {
-      const res = checked(
+      const x = checked(
         await load(notFound(which === 'R' ? '/refused/item' : '/kv/never-written')),
         which,
       );
-      if (res.statuses['404'] !== res.requests) throw new Error(`${which}: not all 404`);
-      (which === 'R' ? refused : absent).push(res);
+      if (x.statuses['404'] !== x.requests) throw new Error(`${which}: not all 404`);
+      (which === 'R' ? refused : absent).push(x);
     }
   }
   const p50 = (xs: LoadResult[]) => median(xs.map((x) => x.p50));
-  const rps = (xs: LoadResult[]) => median(xs.map((x) => x.rps));
+  const rpsOf = (xs: LoadResult[]) => median(xs.map((x) => x.rps));
   process.stdout.write(
-    `404 refused ${sig(rps(refused))} req/s p50 ${p50(refused)} ms | ` +
-      `404 absent ${sig(rps(absent))} req/s p50 ${p50(absent)} ms | ` +
-      `ratio ${sig(rps(absent) / rps(refused))}\n`,
+    `404 refused ${sig(rpsOf(refused))} req/s p50 ${p50(refused)} ms | ` +
+      `404 absent ${sig(rpsOf(absent))} req/s p50 ${p50(absent)} ms | ` +
+      `ratio ${sig(rpsOf(absent) / rpsOf(refused))}\n`,
   );
   await L.close();
   await P.close();
@@ -245,6 +271,10 @@ export async function main(): Promise<void> {
       rps_plain: Math.round(rpsP),
       overhead: sig(overhead),
       p99_ms_labels: p99L,
+      rps_isolated: Math.round(rps('isolated')),
+      rps_worker: Math.round(rps('worker')),
+      overhead_isolated: sig(rpsL / rps('isolated')),
+      cpu_ratio_isolated: sig(cpuOf('isolated') / cpuOf('labels')),
     })}\n`,
   );
 }

@@ -14,6 +14,7 @@ export {
   type PrincipalConfig,
 } from './gateway/config.js';
 export { hashApiKey, newApiKey } from './gateway/api-key.js';
+export type { HandlerCode } from './gateway/handler-code.js';
 export type {
   GatewayRequest,
   GatewayResponse,

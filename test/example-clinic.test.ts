@@ -1,4 +1,7 @@
-/** The example app (examples/clinic) end to end: `sluice serve` over real HTTP and SQLite. */
+/**
+ * The example app (examples/clinic) end to end: `sluice serve` over real HTTP and SQLite, its
+ * handlers given as module files in the configuration and run isolated.
+ */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,9 +50,12 @@ describe('example: the clinic app', () => {
       assert.equal(stat.text, none.text);
       const stats = async (who: string) =>
         (await call(`${url}/stats`, { headers: await as(who) })).json;
-      assert.deepEqual(await stats('doctor'), { records: 2 });
-      assert.deepEqual(await stats('alice'), { records: 1 });
-      assert.deepEqual(await stats('statistician'), { records: 0 });
+      // /stats runs isolated in a worker (tier 1), one instance per invocation label: its count
+      // of requests is kept per label.
+      assert.deepEqual(await stats('doctor'), { records: 2, asked: 1 });
+      assert.deepEqual(await stats('doctor'), { records: 2, asked: 2 });
+      assert.deepEqual(await stats('alice'), { records: 1, asked: 1 });
+      assert.deepEqual(await stats('statistician'), { records: 0, asked: 1 });
       // A patient cannot ask for a label outside her clearance to write bob's record.
       const refused = await call(`${url}/records/bob`, {
         method: 'PUT',

@@ -59,4 +59,26 @@ describe('sluice serve', () => {
       /E_CONFIG: .*bad\.json is invalid:\n {2}principals\.bob\.clearance\.secrecy\[0\]: unknown tag 'x'/,
     );
   });
+
+  it('a handler module that imports is refused at start, with the route in the error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    const config = join(dir, 'gateway.json');
+    await writeFile(join(dir, 'h.mjs'), "import fs from 'node:fs';\nexport default () => ({});\n");
+    await writeFile(
+      config,
+      JSON.stringify({
+        auth: { jwt: { secret: JWT_SECRET } },
+        principals: { alice: { clearance: {} } },
+        routes: [{ method: 'GET', path: '/h', module: 'h.mjs' }],
+      }),
+    );
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 1);
+    assert.match(err, /routes\[0\]\.module \(h\.mjs\): unit module refused: an import declaration/);
+  });
 });

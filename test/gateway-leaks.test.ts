@@ -4,7 +4,9 @@
  * lower, through error messages, SSE, response headers, status codes, a secret-dependent delay,
  * or a store handle kept for a later invocation. Each attempt is stopped; a fast-check property
  * shows the guest's bytes on the wire do not change with the secret. The one channel that is
- * not closed (a handler's own module state) is pinned by a test and documented in README.
+ * not closed for in-process handlers (trusted code: a handler's own module state) is pinned by a
+ * test and documented in README; for handlers given as code, run isolated, it is closed
+ * (test/gateway-isolated.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -273,11 +275,12 @@ describe('gateway: a handler cannot leak a secret facet to a less cleared princi
     );
   });
 
-  it('known limit (README): state the handler keeps in its own module is not labelled', async () => {
+  it("known limit (README): an in-process handler's own module state is not labelled", async () => {
     await world('flu');
     await call(`${url}/module-state`, { headers: await headersOf('alice') });
     const guest = await call(`${url}/module-state`, { headers: await headersOf('guest') });
-    // The gateway cannot see a handler's closures: run untrusted handlers isolated instead.
+    // The gateway cannot see an in-process handler's closures: handlers given as code run
+    // isolated, one instance per invocation label, and cannot do this (gateway-isolated.test.ts).
     assert.deepEqual(guest.json, { v: 'flu' });
   });
 });

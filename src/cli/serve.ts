@@ -2,12 +2,15 @@
  * `sluice serve --config FILE [--port N]`: load and validate the gateway configuration, load the
  * app module it names (if any), start the gateway and print its URL. Thin over `sluice/gateway`.
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Engine, type TagGrant } from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
 import { Label } from '../labels.js';
-import { loadConfig } from '../gateway/config.js';
+import { loadConfig, type GatewayConfig } from '../gateway/config.js';
+import { handlerScript } from '../gateway/handler-guest.js';
+import { ModuleRefusedError } from '../isolation/module-source.js';
 import { Gateway, type Route } from '../gateway/gateway.js';
 import { createTags } from '../gateway/principals.js';
 import type { StreamRoute } from '../gateway/sse.js';
@@ -49,6 +52,37 @@ async function loadApp(file: string, host: AppHost): Promise<AppDefinition> {
   return app;
 }
 
+/**
+ * The configuration's `routes`: each handler module read (relative to the configuration file)
+ * and checked now, so a refused module stops the start with the route's path in the error.
+ */
+async function codeRoutes(config: GatewayConfig, dir: string): Promise<Route<unknown>[]> {
+  const out: Route<unknown>[] = [];
+  for (const [i, r] of config.routes.entries()) {
+    const { method, path, module, timeoutMs, ...options } = r;
+    const file = resolve(dir, module);
+    let source: string;
+    try {
+      source = await readFile(file, 'utf8');
+    } catch {
+      throw new ConfigError(`routes[${String(i)}].module: cannot read ${file}`);
+    }
+    try {
+      handlerScript(source);
+    } catch (e) {
+      if (!(e instanceof ModuleRefusedError)) throw e;
+      throw new ConfigError(`routes[${String(i)}].module (${module}): ${e.message}`);
+    }
+    out.push({
+      method,
+      path,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      code: { source, ...options },
+    });
+  }
+  return out;
+}
+
 /** Start the gateway; resolves with it once it listens. */
 export async function serve(o: ServeOptions): Promise<Gateway<unknown>> {
   const config = await loadConfig(o.config);
@@ -63,8 +97,10 @@ export async function serve(o: ServeOptions): Promise<Gateway<unknown>> {
         integrity: (spec.integrity ?? []).map((n) => tagOf(tags, n)),
       }),
   };
-  const app =
-    config.app === undefined ? {} : await loadApp(resolve(dirname(o.config), config.app), host);
+  const dir = dirname(o.config);
+  const routes = await codeRoutes(config, dir);
+  const app = config.app === undefined ? {} : await loadApp(resolve(dir, config.app), host);
+  routes.push(...(app.routes ?? []));
   // The embedded default: a SQLite faceted store; each handler gets the view at its own label.
   const store =
     app.storeAt === undefined
@@ -75,7 +111,7 @@ export async function serve(o: ServeOptions): Promise<Gateway<unknown>> {
     engine,
     tags,
     storeAt: app.storeAt ?? ((label: Label) => store?.at(label)),
-    ...(app.routes === undefined ? {} : { routes: app.routes }),
+    routes,
     ...(app.streams === undefined ? {} : { streams: app.streams }),
   });
   await gateway.listen({

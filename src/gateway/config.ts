@@ -57,6 +57,33 @@ const jwt = z
     message: 'jwt needs a secret (HS256) or a publicKey',
   });
 
+/** How a code route's handler runs; fields as in the serve configuration's routes. */
+export const handlerOptionsSchema = z.strictObject({
+  /** 0: an SES compartment in the gateway's thread (fast); 1: a worker thread (CPU, heap limits). */
+  tier: z.union([z.literal(0), z.literal(1)]).default(0),
+  /** One instance per invocation label (module state kept at that label), or per invocation. */
+  instances: z.enum(['label', 'invocation']).default('label'),
+  /** Tier 1: CPU (ms) the handler's worker may use without its thread coming free. */
+  cpuMs: z.number().int().min(1).max(600_000).default(1000),
+  /** Tier 1: the worker's heap (MB). */
+  memoryMb: z.number().int().min(8).max(4096).default(64),
+  /** Labels (instances) kept per route; the least recently invoked is dropped first. */
+  maxInstances: z.number().int().min(1).max(100_000).default(64),
+});
+
+const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** A route whose handler is an ES module file, run isolated (handler-code.ts). */
+const routeSpec = handlerOptionsSchema.extend({
+  method: z.enum(methods),
+  /** A Fastify path (`/records/:patient`). */
+  path: z.string().startsWith('/'),
+  /** The handler's ES module (path relative to this file): `export default (req, ctx) => …`. */
+  module: z.string().min(1),
+  /** Milliseconds the handler may run (default: `server.handlerTimeoutMs`). */
+  timeoutMs: z.number().int().min(1).max(600_000).optional(),
+});
+
 export const configSchema = z
   .strictObject({
     server: z
@@ -85,6 +112,8 @@ export const configSchema = z
     ),
     /** An ES module (path relative to this file) whose default export defines the app. */
     app: z.string().min(1).optional(),
+    /** Routes whose handlers are ES module files, run isolated (read by `sluice serve`). */
+    routes: z.array(routeSpec).default([]),
   })
   .superRefine((c, ctx) => {
     const known = new Set(c.tags);

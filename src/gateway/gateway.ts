@@ -15,6 +15,7 @@ import { Label, type Tag } from '../labels.js';
 import { Authenticator } from './authenticator.js';
 import type { GatewayConfig } from './config.js';
 import { invoke, type GatewayRequest, type Handler, type InvokeHost } from './handler.js';
+import { IsolatedHandler, type HandlerCode } from './handler-code.js';
 import {
   clientErrorHandler,
   describeRequestError,
@@ -29,14 +30,22 @@ import { clearedStream, sendSse, type StreamRoute } from './sse.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface Route<S> {
+interface RouteBase {
   readonly method: Method;
   /** A Fastify path (`/records/:id`). */
   readonly path: string;
-  readonly handler: Handler<S>;
   /** Milliseconds this route's handler may run (default: `server.handlerTimeoutMs`). */
   readonly timeoutMs?: number;
 }
+
+/**
+ * A route: an in-process `handler` (a function of the host's own, trusted code: it runs on
+ * the gateway's thread with the host's authority), or handler `code` run isolated (an ES
+ * module in an SES compartment, tier 0, or a worker thread, tier 1; handler-code.ts).
+ */
+export type Route<S> =
+  | (RouteBase & { readonly handler: Handler<S>; readonly code?: undefined })
+  | (RouteBase & { readonly code: HandlerCode; readonly handler?: undefined });
 
 export interface GatewayOptions<S> {
   /** A validated configuration (`parseConfig` / `loadConfig`). */
@@ -97,6 +106,7 @@ export class Gateway<S> {
   readonly #storeAt: (label: Label) => S;
   readonly #timeoutMs: number;
   readonly #calls = new WeakMap<FastifyRequest, Invocation>();
+  readonly #isolated: IsolatedHandler<S>[] = [];
   #url: string | undefined;
 
   private constructor(
@@ -153,7 +163,9 @@ export class Gateway<S> {
     const tags = createTags(engine, o.config.tags, o.tags);
     const principals = buildPrincipals(o.config, tags);
     const auth = await Authenticator.create(o.config, principals);
-    return new Gateway(o, engine, tags, principals, auth);
+    const gw = new Gateway(o, engine, tags, principals, auth);
+    await Promise.all(gw.#isolated.map((h) => h.prepare()));
+    return gw;
   }
 
   /** A configured tag by name (for the host to label its data). */
@@ -204,13 +216,20 @@ export class Gateway<S> {
       throw new ConfigError(`route ${r.path}: timeoutMs is an integer from 1 to 600000`);
     }
     const host: InvokeHost<S> = { engine: this.engine, storeAt: this.#storeAt, timeoutMs };
+    let handler: Handler<S>;
+    if (r.code !== undefined) {
+      const where = `route ${r.method} ${r.path}: code`;
+      const isolated = new IsolatedHandler<S>(r.code, { tags: this.#tags, timeoutMs }, where);
+      this.#isolated.push(isolated);
+      handler = isolated.handler;
+    } else handler = r.handler;
     this.#app.route({
       method: r.method,
       url: r.path,
       onRequest: this.#onRequest,
       handler: async (request, reply) => {
         const { principal, label } = this.#invocation(request);
-        const out = await invoke(r.handler, toGatewayRequest(request), principal, label, host);
+        const out = await invoke(handler, toGatewayRequest(request), principal, label, host);
         if (out.kind === 'not-found') return sendNotFound(reply);
         if (out.kind === 'error') return sendError(reply, 500, 'internal', 'internal error');
         if (out.kind === 'timeout') {
@@ -253,5 +272,6 @@ export class Gateway<S> {
   /** Stop accepting requests and close open connections (SSE streams end). */
   async close(): Promise<void> {
     await this.#app.close();
+    for (const h of this.#isolated) h.close();
   }
 }

@@ -71,6 +71,12 @@ export type Handler<S> = (
 /** The canonical not-found marker (compared by identity). */
 export const NOT_FOUND: GatewayResponse = Object.freeze({ status: 404 });
 
+/**
+ * Returned (by the gateway's own isolated handlers, handler-code.ts) when the handler was
+ * stopped for its CPU budget: answered exactly like a handler that did not finish in time.
+ */
+export const TIMED_OUT_RESPONSE: GatewayResponse = Object.freeze({ status: 504 });
+
 /** What reaches the wire after the boundary check. */
 export type Outcome =
   | {
@@ -202,7 +208,7 @@ export async function invoke<S>(
         .then((q) => handler(q, ctx))
         .then(resolve, reject);
     });
-    if (r === TIMED_OUT) {
+    if (r === TIMED_OUT || r === TIMED_OUT_RESPONSE) {
       auditLater(host.engine, {
         kind: 'unit-error',
         unit: `gateway/${principal.name}`,

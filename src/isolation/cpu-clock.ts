@@ -30,3 +30,13 @@ export function cpuClock(
   if (readCpuMs(path) === undefined) return undefined;
   return () => readCpuMs(path);
 }
+
+/** The calling thread's id in its process (Linux: read from /proc/thread-self), else undefined. */
+export function currentThreadId(): number | undefined {
+  try {
+    const tid = Number.parseInt(readFileSync('/proc/thread-self/stat', 'latin1'), 10);
+    return Number.isSafeInteger(tid) ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -64,6 +64,27 @@ describe('moduleToScript', () => {
     assert.deepEqual(out, [{ same: true }]);
   });
 
+  it("mode 'return' (gateway handlers): the default export is returned, and may be async", async () => {
+    const src = 'let n = 0; export default async function h(x) { n += x; return n; }';
+    assert.throws(
+      () => moduleToScript(src),
+      (e) => (e as ModuleRefusedError).refused === 'default-export',
+    );
+    const s = await ensureLockdown();
+    const c = new s.Compartment({ __options__: true });
+    const load = c.evaluate(`(function (unit) {\n${moduleToScript(src, 'return')}\n})`) as (
+      u: undefined,
+    ) => (x: number) => Promise<number>;
+    const h = load(undefined);
+    assert.equal(await h(2), 2);
+    assert.equal(await h(3), 5);
+    for (const bad of ['export default function* g() {}', 'export default class C {}'])
+      assert.throws(() => moduleToScript(bad, 'return'), ModuleRefusedError);
+    assert.throws(() => moduleToScript('export default await 1;', 'return'), ModuleRefusedError);
+    const none = c.evaluate(`(function (unit) {\n${moduleToScript('let x = 1;', 'return')}\n})`);
+    assert.throws(() => (none as (u: undefined) => unknown)(undefined), TypeError);
+  });
+
   it('a default export that is not a function fails to load', async () => {
     await assert.rejects(load(`export default 42;`), TypeError);
   });

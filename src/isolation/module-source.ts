@@ -85,7 +85,12 @@ function isName(parent: AnyNode, key: string): boolean {
 }
 
 /** Refuses what could reach outside; collects tagged templates' ranges (for the rewrite). */
-function check(src: string, program: Program, tagged: [number, number][]): void {
+function check(
+  src: string,
+  program: Program,
+  tagged: [number, number][],
+  asyncDefault: boolean,
+): void {
   const visit = (n: AnyNode, fnDepth: number): void => {
     switch (n.type) {
       case 'ImportDeclaration':
@@ -121,7 +126,11 @@ function check(src: string, program: Program, tagged: [number, number][]): void 
         break;
       case 'ExportDefaultDeclaration': {
         const d = n.declaration as AnyNode;
-        if (d.type.startsWith('Class') || d.async === true || d.generator === true)
+        if (
+          d.type.startsWith('Class') ||
+          (d.async === true && !asyncDefault) ||
+          d.generator === true
+        )
           refuse('default-export', src, n.start);
         break;
       }
@@ -214,8 +223,15 @@ function fresh(src: string, base: string): string {
   return n;
 }
 
+/**
+ * How the rewritten body ends: `call` (a unit) calls the default export with `unit` once the
+ * body has run; `return` (a gateway handler, src/gateway/handler-guest.ts) returns it, and then
+ * the default export may be an async function (it is called per request, not at load).
+ */
+export type DefaultExportMode = 'call' | 'return';
+
 /** The script body (for the guest's `function (unit)` wrapper) of an ES-module unit. */
-export function moduleToScript(src: string): string {
+export function moduleToScript(src: string, mode: DefaultExportMode = 'call'): string {
   let program: Program;
   const tokens: Token[] = [];
   const comments: [number, number][] = [];
@@ -236,7 +252,7 @@ export function moduleToScript(src: string): string {
     return refuse('syntax', src, typeof pos === 'number' ? pos : 0, `a syntax error: ${msg}`);
   }
   const tagged: [number, number][] = [];
-  check(src, program, tagged);
+  check(src, program, tagged, mode === 'return');
   // Comments blanked (line breaks kept): the same offsets, the same meaning.
   const blanked = comments.map(([at, end]) => ({
     at,
@@ -247,14 +263,15 @@ export function moduleToScript(src: string): string {
   const edits = evasions(src, text, tokens, tagged);
   const unitName = fresh(src, '$unit');
   const def = fresh(src, '$default');
-  let call = '';
+  const isFn = `if (typeof ${def} !== 'function') throw TypeError('the default export is not a function');`;
+  let call = mode === 'return' ? ` ${isFn} return ${def};` : '';
   for (const n of program.body as unknown as AnyNode[]) {
     if (n.type !== 'ExportDefaultDeclaration') continue;
     const d = n.declaration as AnyNode;
     const id = d.type === 'FunctionDeclaration' ? (d.id as AnyNode | null) : null;
     edits.push({ at: n.start, cut: d.start - n.start, put: id === null ? `${def} = ` : '' });
     edits.push({ at: d.end, cut: 0, put: id === null ? ';' : `;${def} = ${String(id.name)};` });
-    call = ` if (typeof ${def} !== 'function') throw TypeError('the default export is not a function'); ${def}(${unitName});`;
+    if (mode === 'call') call = ` ${isFn} ${def}(${unitName});`;
   }
   const body = applyEdits(text, edits);
   // Belt and braces: what SES's evaluator would refuse is refused here, with a clear error.
