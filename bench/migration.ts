@@ -13,7 +13,8 @@
  * the same tier, which a move without pre-warming would add to the outage.
  */
 import { Engine } from '../src/index.js';
-import { isolatedUnit, managedUnit, type ManagedTier } from '../src/isolation.js';
+import { managedUnit, type ManagedTier } from '../src/isolation.js';
+import { probeCost } from './probe-cost.js';
 import { machine, median, sig } from './stats.js';
 
 const ROUNDS = 5;
@@ -103,32 +104,6 @@ async function round(to: ManagedTier): Promise<Round> {
   };
 }
 
-/** Events/s through one tier-0 unit, with probes (managed) or without (isolatedUnit). */
-async function throughput(managed: boolean): Promise<number> {
-  const n = 200_000;
-  const engine = new Engine({ highWater: 2048 });
-  let got = 0;
-  engine.unit({ name: 'sink' }, (ctx) =>
-    ctx.subscribe('out', () => {
-      got++;
-    }),
-  );
-  const spec = {
-    name: 'u',
-    tier: 0 as const,
-    source: `unit.subscribe('in', (ev) => unit.publish('out', { x: ev.parts.x + 1 }));`,
-  };
-  const u = managed ? await managedUnit(engine, spec) : await isolatedUnit(engine, spec);
-  const src = engine.unit({ name: 'src' });
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) if (!src.publish('in', src.event().add('x', i))) await src.ready();
-  await u.idle();
-  const ms = performance.now() - t0;
-  await u.stop();
-  if (got !== n) throw new Error('lost events');
-  return (n / ms) * 1000;
-}
-
 export async function main(): Promise<void> {
   console.log(
     `migration bench: ${machine()}; ${String(ROUNDS)} rounds per move; ${String(KEYS)} keys of state; producer: ${String(BURST)} events per event-loop turn`,
@@ -147,15 +122,7 @@ export async function main(): Promise<void> {
       );
     }
   }
-  const plain: number[] = [];
-  const probed: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    plain.push(await throughput(false));
-    probed.push(await throughput(true));
-  }
-  console.log(
-    `  probe cost, tier 0, one unit: without probes ${sig(median(plain) / 1e3).toString()} k ev/s, managed (probes on) ${sig(median(probed) / 1e3).toString()} k ev/s; ratio ${sig(median(probed) / median(plain)).toString()}`,
-  );
+  const probes = await probeCost(3);
   const med = (to: ManagedTier, f: (x: Round) => number): number =>
     median((results.get(to) ?? []).map(f));
   const sum = (f: (x: Round) => number): number =>
@@ -174,6 +141,7 @@ export async function main(): Promise<void> {
       tier0_to_2_ms: sig(med(2, (x) => x.outageMs)),
       lost: sum((x) => x.lost),
       duplicated: sum((x) => x.duplicated),
+      probes_ratio: probes.ratio,
     }),
   );
 }

@@ -165,6 +165,36 @@ describe('adversarial managed units (probes, policy, agent)', () => {
     await r.attacker.stop();
   });
 
+  it('timing modulation that starts after the first window (when timing is sampled): the timing probe still fires, the unit is escalated, no output lost', async () => {
+    // No pauses in the source: the windows are fast, so after the first one (timed in full)
+    // only a random sample of events is timed. The attacker waits out the first window.
+    const r = await attack(
+      0,
+      `let k = 0;
+      unit.subscribe('in', (ev) => {
+        let s = 0;
+        if (k++ >= 64 && ev.parts.bit === 1) for (let i = 0; i < 3e6; i++) s += i;
+        unit.state.set('n', (unit.state.get('n') ?? 0) + 1);
+        unit.publish('leak', { v: unit.state.get('n') + (s === -1 ? 1 : 0) });
+      });`,
+      { limits: { eventBudgetMs: 200 }, every: N },
+    );
+    assertOthersUnharmed(r);
+    const a = fired(r);
+    assert.ok(a.length >= 1);
+    assert.ok(
+      a[0]?.probes.includes('serviceSpreadMs') || a[0]?.probes.includes('cpuMsPerEvent'),
+      `fired ${JSON.stringify(a[0])}`,
+    );
+    assert.ok('escalate' in (a[0]?.action as object));
+    assert.equal(r.attacker.tier, 1);
+    assert.deepEqual(
+      r.leaks.map((l) => l.v),
+      Array.from({ length: N }, (_, i) => i + 1),
+    );
+    await r.attacker.stop();
+  });
+
   it('an infinite loop after a long event: tier 0 escalates it to tier 1 in time, whose watchdog kills it; others unaffected', async () => {
     const r = await attack(
       0,

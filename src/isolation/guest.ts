@@ -77,29 +77,50 @@ export type Emit = (
   labels: Readonly<Record<string, PartLabelRequest>> | undefined,
 ) => void;
 
+/**
+ * Receives each one-part publish (`unit.publishPart`) of a guest; without one, the guest hands
+ * it to Emit as a one-part object.
+ */
+export type EmitPart = (
+  topic: string,
+  name: string,
+  value: unknown,
+  label: PartLabelRequest | undefined,
+) => void;
+
 function isNames(x: unknown): x is readonly string[] {
   return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+
+/** Checks one part's label request (guest side: errors stay here). */
+function checkLabel(r: unknown): PartLabelRequest {
+  if (typeof r !== 'object' || r === null) throw new TypeError('a part label is an object');
+  const { secrecy, integrity } = r as { secrecy?: unknown; integrity?: unknown };
+  if (
+    (secrecy !== undefined && !isNames(secrecy)) ||
+    (integrity !== undefined && !isNames(integrity))
+  )
+    throw new TypeError('secrecy and integrity are arrays of tag names');
+  return r;
 }
 
 /** Checks the optional per-part label requests of a publish (guest side: errors stay here). */
 function checkLabels(labels: unknown): Record<string, PartLabelRequest> | undefined {
   if (labels === undefined) return undefined;
   if (typeof labels !== 'object' || labels === null) throw new TypeError('labels is an object');
-  for (const r of Object.values(labels) as unknown[]) {
-    if (typeof r !== 'object' || r === null) throw new TypeError('a part label is an object');
-    const { secrecy, integrity } = r as { secrecy?: unknown; integrity?: unknown };
-    if (
-      (secrecy !== undefined && !isNames(secrecy)) ||
-      (integrity !== undefined && !isNames(integrity))
-    )
-      throw new TypeError('secrecy and integrity are arrays of tag names');
-  }
+  for (const r of Object.values(labels) as unknown[]) checkLabel(r);
   return labels as Record<string, PartLabelRequest>;
+}
+
+function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string' || topic.length === 0)
+    throw new TypeError('a topic is a non-empty string');
 }
 
 /**
  * One unit's code in its compartment. `emit` receives each publish, in order, while the
- * handler runs (the parts object as the code gave it: the receiver copies what it keeps).
+ * handler runs (the parts object as the code gave it: the receiver copies what it keeps), and
+ * `emitPart`, if given, each one-part publish (else `emit` gets them as one-part objects).
  */
 export class Guest {
   readonly subscriptions: string[] = [];
@@ -108,8 +129,14 @@ export class Guest {
   /** The unit's key-value state (`unit.state`), which moves with it between tiers. */
   readonly state = new GuestState();
 
-  constructor(s: Ses, init: GuestInit, emit: Emit) {
+  constructor(s: Ses, init: GuestInit, emit: Emit, emitPart?: EmitPart) {
     let loading = true;
+    const part: EmitPart =
+      emitPart ??
+      ((topic, name, value, label) => {
+        // Computed keys define own data properties: a part called '__proto__' stays a part.
+        emit(topic, { [name]: value }, label === undefined ? undefined : { [name]: label });
+      });
     const subs = this.subscriptions;
     const handlers = this.#handlers;
     // Every function here is hardened and throws only errors of the shared (frozen) intrinsics.
@@ -123,11 +150,16 @@ export class Guest {
         handlers.push(handler as Handler);
       },
       publish(topic: unknown, parts: unknown, labels?: unknown): void {
-        if (typeof topic !== 'string' || topic.length === 0)
-          throw new TypeError('a topic is a non-empty string');
+        checkTopic(topic);
         if (typeof parts !== 'object' || parts === null || Array.isArray(parts))
           throw new TypeError('parts is an object of name → value');
         emit(topic, parts as Record<string, unknown>, checkLabels(labels));
+      },
+      /** Publish an event of one part: the same as publish(topic, { [name]: value }), with no object to build. */
+      publishPart(topic: unknown, name: unknown, value: unknown, label?: unknown): void {
+        checkTopic(topic);
+        if (typeof name !== 'string') throw new TypeError('a part name is a string');
+        part(topic, name, value, label === undefined ? undefined : checkLabel(label));
       },
       state: this.state.api,
     });

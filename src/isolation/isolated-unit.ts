@@ -145,6 +145,16 @@ export class Publisher {
     }
   }
 
+  /** Publish one one-part output of tier 0 (`unit.publishPart`; `l` checked for shape by the guest). */
+  publishPart(t: string, name: string, value: unknown, l: PartLabelRequest | undefined): void {
+    const ctx = this.#ctx;
+    try {
+      ctx.publish(t, ctx.event().add(name, value, this.#label(l)));
+    } catch (e) {
+      this.#refused(e);
+    }
+  }
+
   /** Publish one decoded output of tier 1 or 2 (`labels` is untrusted: checked here). */
   publishParts(
     t: string,
@@ -229,9 +239,16 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     const s = await ensureLockdown(init);
     let guest: Guest;
     try {
-      guest = new Guest(s, init, (t, p, l) => {
-        out.publish(t, p, l);
-      });
+      guest = new Guest(
+        s,
+        init,
+        (t, p, l) => {
+          out.publish(t, p, l);
+        },
+        (t, name, value, l) => {
+          out.publishPart(t, name, value, l);
+        },
+      );
     } catch {
       return fail('its code failed to load');
     }

@@ -26,8 +26,10 @@ export function swapMisses(n: number): number {
 /** The handler of a probed unit's `parts` proxy (its target is the frozen parts object). */
 export const MISS_HANDLER: ProxyHandler<Record<string, unknown>> = Object.freeze({
   get(t: Record<string, unknown>, key: string | symbol): unknown {
-    if (typeof key === 'string' && !Object.hasOwn(t, key)) count++;
-    return Reflect.get(t, key);
+    // A part's value is never undefined: a hit costs one lookup.
+    const v: unknown = Reflect.get(t, key);
+    if (v === undefined && typeof key === 'string' && !Object.hasOwn(t, key)) count++;
+    return v;
   },
   has(t: Record<string, unknown>, key: string | symbol): boolean {
     const found = Reflect.has(t, key);
