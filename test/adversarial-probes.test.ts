@@ -5,7 +5,7 @@
  * the in-process victim may read.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { Engine, Label } from '../src/index.js';
 import {
   Agent,
@@ -35,6 +35,13 @@ interface Run {
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Units of the current test: a test that fails before stopping them must not leave their
+ * workers running (the file would never exit). */
+const live: ManagedUnit[] = [];
+afterEach(() => {
+  for (const u of live.splice(0)) u.kill();
+});
+
 async function attack(
   tier: ManagedTier,
   source: string,
@@ -58,7 +65,9 @@ async function attack(
     source,
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
   });
+  live.push(attacker);
   const benign = await agent.start({ name: 'benign', tier, source: BENIGN });
+  live.push(benign);
   const r: Run = {
     engine,
     agent,

@@ -23,10 +23,14 @@ export function serveGuest(
   let guest: Guest | undefined;
   let harden: (v: unknown) => unknown = (v) => v;
   const out = new BatchWriter();
-  // Probes (managed units): windows completed since the last batch was answered.
+  // Probes (managed units): each window is reported as soon as it closes, with the heap then,
+  // not with its batch's answer: a batch may hold several windows, and a guest that dies in
+  // the middle of one (a heap limit, the watchdog) never answers it.
   let probe: EventProbe | undefined;
-  let windows: WindowStats[] = [];
   let outputs = 0;
+  const report = (windows: WindowStats[]): void => {
+    send({ k: 'probe', windows, heapBytes: getHeapStatistics().used_heap_size });
+  };
   // Encoded at once (the code may change its object afterwards); values are read before the
   // record is started, so a getter that throws leaves the batch whole.
   const emit: Emit = (topic, parts, labels) => {
@@ -44,11 +48,15 @@ export function serveGuest(
           .then((s) => {
             harden = (v) => s.harden(v);
             guest = new Guest(s, m.init, emit);
-            if (m.init.probes === true)
+            if (m.init.probes === true) {
               probe = new EventProbe(
                 () => outputs,
-                (w) => windows.push(w),
+                (w) => {
+                  report([w]);
+                },
               );
+              report([]); // the heap before any event: what growth is measured from
+            }
             send(
               tid === undefined
                 ? { k: 'ready', subs: guest.subscriptions }
@@ -82,10 +90,6 @@ export function serveGuest(
         } catch {
           // A value that cannot be cloned (a function, say): the batch's outputs are dropped.
           send({ k: 'out', id: m.id, batch: new BatchWriter().finish(), errors: errors + 1 });
-        }
-        if (probe !== undefined) {
-          send({ k: 'probe', windows, heapBytes: getHeapStatistics().used_heap_size });
-          windows = [];
         }
         return;
       }

@@ -67,7 +67,6 @@ export class ManagedUnit {
   readonly #migrated = new Set<Listener<MigrationRecord>>();
   readonly #probed = new Set<Listener<ProbeValues>>();
   #backend!: Backend;
-  #heapBase = -1;
   /** Deliveries kept while paused (a move) or quarantined, in order. */
   #inbox: { s: number; view: EventView }[] = [];
   #paused = false;
@@ -176,6 +175,8 @@ export class ManagedUnit {
 
   #hooks(tier: ManagedTier): BackendHooks {
     const out = this.#out;
+    // The guest's heap before its first event in this backend (each tier has its own heap).
+    let heapBase = -1;
     return {
       output: (t, p, l) => {
         if (this.#gate.open) {
@@ -208,10 +209,10 @@ export class ManagedUnit {
         else this.#valve.open();
       },
       heap: (bytes) => {
-        if (this.#heapBase < 0) this.#heapBase = bytes;
+        if (heapBase < 0) heapBase = bytes;
       },
       window: (w, heap) => {
-        const v = probeValues(tier, w, heap, this.#heapBase);
+        const v = probeValues(tier, w, heap, heapBase);
         this.#probes = v;
         for (const f of this.#probed) f(v);
       },
@@ -281,7 +282,6 @@ export class ManagedUnit {
     }
     old.stop();
     this.#backend = next;
-    this.#heapBase = -1;
     this.#paused = false;
     const buffered = this.#inbox.length;
     if (!this.#quarantined) this.#flushInbox();

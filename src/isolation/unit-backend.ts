@@ -39,7 +39,7 @@ export interface BackendHooks {
   errors: RemoteHooks['errors'];
   full: RemoteHooks['full'];
   window(w: WindowStats, heapBytes: number): void;
-  /** The guest's heap after a batch (tiers 1–3). */
+  /** The guest's heap: once before its first event, then with each window (tiers 1–3). */
   heap(bytes: number): void;
   ended(why: EndReason): void;
 }
