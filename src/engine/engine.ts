@@ -13,7 +13,8 @@ import {
   type Tag,
 } from '../tcb/index.js';
 import { AuditLog, type AuditLogOptions } from './audit-log.js';
-import { eventPartsTCB, eventPresenceTCB, sealEventTCB, viewOfTCB, type Event } from './event.js';
+import * as events from './event.js';
+import type { Event } from './event.js';
 import { createSink, deliverToSink, isSinkTCB, type Sink, type SinkRecord } from './sink.js';
 import {
   Subscription,
@@ -74,6 +75,9 @@ function positiveInt(v: number | undefined, dflt: number, what: string): number 
   if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${what} must be a positive integer`);
   return v;
 }
+
+/** Module constants, not live imports: V8 inlines calls through them unchecked (see event.ts). */
+const { eventPartsTCB, eventPresenceTCB, sealEventTCB, viewOfTCB } = events;
 
 /** Out of line (rare): why an event could not be sealed for publishing. */
 function notSealable(e: Event): never {
@@ -296,8 +300,10 @@ export class Engine {
       this.#refusePublish(u, topic, e);
     }
     // The unit's last topic and its record (records are never replaced): no map lookup and no
-    // check when a unit publishes on the same topic again, as most do.
-    const t = u.topic === topic ? u.topicRecord : this.#topicOf(u, topic, e);
+    // check when a unit publishes on the same topic again, as most do. A unit's cached topic is
+    // set only with its record, so a hit is a checked topic (the initial '' never hits).
+    const cached = u.topicRecord;
+    const t = u.topic === topic && cached !== undefined ? cached : this.#topicOf(u, topic, e);
     if (!sealEventTCB(e, u, presence, topic)) notSealable(e);
     if (t !== undefined) {
       const subs = t.subs;
