@@ -6,15 +6,15 @@ import {
   PrivilegeSet,
   canChangeLabel,
   canWrite,
-  writeOwnPart,
-  writePart,
   type LabelledPart,
   type PrivilegeKind,
   Tag,
 } from '../tcb/index.js';
+import * as core from '../tcb/index.js';
 import type { AuditLog } from './audit-log.js';
+import * as events from './event.js';
 import {
-  Event,
+  type Event,
   copyEventTCB,
   isEventTCB,
   isViewTCB,
@@ -24,8 +24,13 @@ import {
 } from './event.js';
 import type { Sink } from './sink.js';
 
-/** No topic cached yet (no string a unit passes can equal it). */
-const NO_TOPIC: unique symbol = Symbol('no topic');
+/** Module constants, not live imports: V8 inlines calls through them unchecked (see event.ts). */
+const { writeOwnPart, writePart } = core;
+const EventClass = events.Event;
+
+/** No topic cached yet: the empty string, which is never a valid topic. (A string, not a symbol:
+ * comparing a string with a string-or-symbol field took a generic call on every publish.) */
+const NO_TOPIC = '';
 
 const KINDS: readonly unknown[] = ['plus', 'minus', 'plus-auth', 'minus-auth'];
 
@@ -70,7 +75,7 @@ export class UnitState implements PartWriter {
   busy = 0;
   /** The topic this unit last published on, and its subscriptions (the engine's cache). A
    * checked, non-empty string once set: a hit means the topic needs no check. */
-  topic: string | typeof NO_TOPIC = NO_TOPIC;
+  topic: string = NO_TOPIC;
   topicRecord: TopicRecord | undefined = undefined;
 
   constructor(
@@ -192,7 +197,7 @@ export class UnitContext {
 
   /** A new, open event owned by this unit. */
   event(): Event {
-    return new Event(this.#u, null, null);
+    return new EventClass(this.#u, null, null);
   }
 
   /**

@@ -8,8 +8,9 @@ const EMPTY = new Int32Array(0);
 
 let secrecyIdx: (l: Label) => Int32Array;
 let integrityIdx: (l: Label) => Int32Array;
-/** ⊑ past the two identity tests (tag-set masks, then sorted subsets); remembers a success. */
-let flowsSlow: (from: Label, to: Label) => boolean;
+/** ⊑ past the two identity tests (tag-set masks, then sorted subsets); remembers a success.
+ * Set by the class's static block, then read through the module constant `flowsSlow`. */
+let slowFlow: ((from: Label, to: Label) => boolean) | undefined;
 
 /** Is sorted `a` a subset of sorted `b`? No allocation. */
 function subset(a: Int32Array, b: Int32Array): boolean {
@@ -104,7 +105,7 @@ export class Label {
   static {
     secrecyIdx = (l) => l.#s;
     integrityIdx = (l) => l.#i;
-    flowsSlow = (from, to) => {
+    slowFlow = (from, to) => {
       if ((from.#sm & ~to.#sm) !== 0 || (to.#im & ~from.#im) !== 0) return false;
       if (!subset(from.#s, to.#s) || !subset(to.#i, from.#i)) return false;
       from.#flowsOk = to;
@@ -159,9 +160,14 @@ export class Label {
     return Array.from(this.#i, tagAt);
   }
 
-  /** ⊑: may data at this label flow to `to`? (Small, so V8 inlines it at every call site.) */
+  /**
+   * ⊑: may data at this label flow to `to`? (Small, so V8 inlines it at every call site.) The
+   * `=== true` makes the result a known boolean where it is inlined, so the caller's test of it
+   * is one compare rather than a generic truthiness check (≈ 40 instructions per event).
+   */
   flowsTo(to: Label): boolean {
-    return this === to || this.#flowsOk === to || flowsSlow(this, to);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- above
+    return this === to || this.#flowsOk === to || flowsSlow(this, to) === true;
   }
 
   /** ⊔: ⟨S1 ∪ S2, I1 ∩ I2⟩ (memoized per pair). */
@@ -224,6 +230,8 @@ export class Label {
 // Unit code holds these classes (sluice/labels): frozen, so patching them cannot change a check.
 Object.freeze(Label.prototype);
 Object.freeze(Label);
+/** A module constant: V8 inlines calls through it with no target check (see part.ts). */
+const flowsSlow = slowFlow;
 
 /** Trusted accessors for the checks module: the sorted tag indices (never hand these out). */
 export function secrecyOfTCB(l: Label): Int32Array {
