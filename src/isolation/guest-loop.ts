@@ -69,19 +69,10 @@ export function serveGuest(
       windows = [];
     }
   };
-  // Encoded at once (the code may change its object afterwards); values are read before the
-  // record is started, so a getter that throws leaves the batch whole.
+  // Encoded at once (the code may change its object afterwards), as one whole record.
   const emit: Emit = (topic, parts, labels) => {
-    const names = Object.keys(parts);
-    const values = names.map((n) => parts[n]);
-    if (pipes.piping && pipes.write(topic, names, values, labels)) {
-      outputs++;
-      return;
-    }
+    if (!(pipes.piping && pipes.write(topic, parts, labels))) out.record(topic, parts, labels);
     outputs++;
-    out.outbound(topic, names.length);
-    for (let i = 0; i < names.length; i++) out.part(names[i] as string, values[i]);
-    out.labels(labels);
   };
   listen((m) => {
     switch (m.k) {

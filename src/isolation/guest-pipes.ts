@@ -56,22 +56,12 @@ export class GuestPipes {
     port.on('message', handle);
   }
 
-  /**
-   * Write one publish to the pipe of `topic`; false if the topic is not piped. `values` were
-   * read before: nothing the code runs can interrupt the record.
-   */
-  write(
-    topic: string,
-    names: readonly string[],
-    values: readonly unknown[],
-    labels: unknown,
-  ): boolean {
+  /** Write one publish to the pipe of `topic` (BatchWriter.record); false if the topic is not piped. */
+  write(topic: string, parts: Readonly<Record<string, unknown>>, labels: unknown): boolean {
     const p = this.#out.get(topic);
     if (p === undefined) return false;
     if (labels !== undefined) throw new TypeError('a piped topic carries no part labels');
-    const w = p.writer;
-    w.inbound(0, names.length);
-    for (let i = 0; i < names.length; i++) w.part(names[i] as string, values[i]);
+    p.writer.record(0, parts);
     return true;
   }
 

@@ -86,8 +86,13 @@ export class Wire {
   }
 }
 
+/** A batch grows up to this many times `batchSize` while every flight is taken. */
+const GROW = 8;
+
 /** The wall-clock backstop of a CPU-timed deadline: this many times the CPU budget. */
 const WALL_FACTOR = 10;
+/** Resolution of the CPU clock (cpu-clock.ts). */
+const CPU_TICK_MS = 10;
 /** How often the watchdog looks at the guest's CPU time while something is in flight (ms). */
 const TICK_MS = 25;
 
@@ -111,6 +116,9 @@ export class RemoteGuest {
   /** When the oldest flight became the oldest: CPU (ms, if there is a CPU clock) and wall time. */
   #sinceCpu = 0;
   #sinceWall = 0;
+  /** The last reading of the CPU clock, and when (wall). */
+  #readCpu = 0;
+  #readWall = -Infinity;
   /** Pipes this guest writes to (with their consumer), and pipes it reads from. */
   readonly #outWires = new Map<number, { wire: Wire; to: RemoteGuest }>();
   readonly #inWires = new Map<number, { wire: Wire; from: RemoteGuest }>();
@@ -177,13 +185,15 @@ export class RemoteGuest {
       this.#hooks.full(true);
     }
     if (w.count >= this.#limits.batchSize) {
-      this.#batches.push(w.finish());
-      this.#flush();
+      // Adaptive: while every flight is taken the batch keeps growing (fewer, larger messages
+      // when the guest falls behind), up to GROW batches' worth.
+      if (this.#flights.length < this.#limits.maxInFlight) this.#flush();
+      else if (w.count >= GROW * this.#limits.batchSize) this.#batches.push(w.finish());
     } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => {
         this.#flushScheduled = false;
-        this.#flush(this.#flights.length === 0);
+        this.#flush();
       });
     }
     return true;
@@ -237,16 +247,18 @@ export class RemoteGuest {
 
   /**
    * Send batches while flights are free: the next goes out before the last is answered. A
-   * batch still filling goes out only when nothing else is in flight (`partial`: called from
-   * the scheduled flush), so under load batches leave full and the guest is never idle.
+   * batch still filling goes out when it holds `batchSize` events, or when nothing else is in
+   * flight, so under load batches leave full (or fuller: see enqueue) and the guest is never
+   * idle.
    */
-  #flush(partial = false): void {
+  #flush(): void {
     const ep = this.#ep;
     if (ep === undefined || this.#ended !== undefined || this.#onReady !== undefined) return;
     while (this.#flights.length < this.#limits.maxInFlight) {
       let batch = this.#batches.shift();
       if (batch === undefined) {
-        if (this.#writer.count === 0 || (!partial && this.#flights.length > 0)) return;
+        const n = this.#writer.count;
+        if (n === 0 || (n < this.#limits.batchSize && this.#flights.length > 0)) return;
         batch = this.#writer.finish();
       }
       const id = this.#nextId++;
@@ -366,10 +378,19 @@ export class RemoteGuest {
 
   /** The oldest flight changed: its budget starts now. */
   #oldest(): void {
-    this.#sinceWall = performance.now();
-    const cpu = this.#cpu?.();
-    if (cpu === undefined) this.#cpu = undefined;
-    else this.#sinceCpu = cpu;
+    const now = performance.now();
+    // The clock counts 10 ms ticks: read it (a file in /proc) at most once per tick. A reading
+    // up to a tick old only makes the budget stricter by that much (≪ heartbeatMs).
+    if (now - this.#readWall >= CPU_TICK_MS || this.#cpu === undefined) {
+      const cpu = this.#cpu?.();
+      if (cpu === undefined) this.#cpu = undefined;
+      else {
+        this.#readCpu = cpu;
+        this.#readWall = now;
+      }
+    }
+    this.#sinceWall = now;
+    this.#sinceCpu = this.#readCpu;
     this.#arm(this.#cpu === undefined ? this.#budget() : Math.min(TICK_MS, this.#budget()));
   }
 
