@@ -145,10 +145,11 @@ describe('batch codec', () => {
     const b = w.finish();
     assert.equal(b.n, 4);
     const out: Rec[] = [];
-    let at = 0;
-    // Outbound and inbound records are read by their own readers; split the tape by hand here.
+    // Outbound and inbound records are read by their own readers; split the tape by hand here:
+    // header 2, two parts of 2 slots, labels 1.
+    const at = 2 + 4 + 1;
     assert.ok(
-      readBatch({ ...b, n: 1, nums: b.nums.subarray(0, (at = 2 + 4 + 1)) }, true, (...r) => {
+      readBatch({ ...b, n: 1, nums: b.nums.subarray(0, at) }, true, (...r) => {
         out.push(r);
       }),
     );

@@ -2,14 +2,14 @@
  * How the host reaches a guest of tier 1 (a worker thread with resource limits) or of tiers
  * 2 and 3 (a RemoteTransport): send a message, kill the guest, read its CPU clock.
  */
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Worker, type Transferable } from 'node:worker_threads';
 import { cpuClock } from './cpu-clock.js';
 import type { HostMessage } from './protocol.js';
 import type { EndReason, RemoteLimits } from './remote-guest.js';
 import type { RemoteTransport } from './tier3-transport.js';
 
 export interface Endpoint {
-  send(m: HostMessage, transfer?: TransferListItem[]): void;
+  send(m: HostMessage, transfer?: Transferable[]): void;
   kill(): void;
   /** The guest's CPU clock (`tid`: what the guest reported as its thread), if one can be read. */
   cpu(tid: number | undefined): (() => number | undefined) | undefined;
