@@ -11,6 +11,7 @@ export {
   type IsolationLimits,
   type Tier,
 } from './isolation/isolated-unit.js';
+export { pipe, type Pipe } from './isolation/pipe.js';
 export { measure, type UnitCode } from './isolation/unit-code.js';
 export { ModuleRefusedError, type UnitFormat } from './isolation/module-source.js';
 export type { EndReason } from './isolation/remote-guest.js';

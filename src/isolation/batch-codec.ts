@@ -38,19 +38,22 @@ export class BatchWriter {
   #strs: string[] = [];
   #vals: unknown[] = [];
   #dict = new Map<string, number>();
+  #writing = false;
 
   /** Records written since the last `finish()`. */
   get count(): number {
     return this.#n;
   }
 
-  #push(x: number): void {
-    if (this.#len === this.#nums.length) {
-      const bigger = new Float64Array(this.#nums.length * 2);
-      bigger.set(this.#nums);
-      this.#nums = bigger;
+  /** Room for `k` more slots (one check per record or part, not per slot). */
+  #room(k: number): Float64Array {
+    let nums = this.#nums;
+    if (this.#len + k > nums.length) {
+      const bigger = new Float64Array(Math.max(nums.length * 2, this.#len + k));
+      bigger.set(nums.subarray(0, this.#len));
+      this.#nums = nums = bigger;
     }
-    this.#nums[this.#len++] = x;
+    return nums;
   }
 
   #name(s: string): number {
@@ -64,46 +67,113 @@ export class BatchWriter {
 
   /** Start an inbound record for subscription `sub` with `parts` parts. */
   inbound(sub: number, parts: number): void {
+    const nums = this.#room(2);
     this.#n++;
-    this.#push(sub);
-    this.#push(parts);
+    nums[this.#len] = sub;
+    nums[this.#len + 1] = parts;
+    this.#len += 2;
   }
 
   /** Start an outbound record on `topic` with `parts` parts (then `labels` after the parts). */
   outbound(topic: string, parts: number): void {
+    const nums = this.#room(2);
     this.#n++;
-    this.#push(this.#name(topic));
-    this.#push(parts);
+    nums[this.#len] = this.#name(topic);
+    nums[this.#len + 1] = parts;
+    this.#len += 2;
   }
 
   part(name: string, v: unknown): void {
+    const nums = this.#room(2);
     const k = this.#name(name) * 8;
+    const at = this.#len;
     if (typeof v === 'number') {
-      this.#push(k + NUM);
-      this.#push(v);
+      nums[at] = k + NUM;
+      nums[at + 1] = v;
+      this.#len = at + 2;
     } else if (typeof v === 'string') {
-      this.#push(k + STR);
-      this.#push(this.#strs.push(v) - 1);
+      nums[at] = k + STR;
+      nums[at + 1] = this.#strs.push(v) - 1;
+      this.#len = at + 2;
     } else if (v === true || v === false || v === null) {
-      this.#push(k + (v === null ? NULL : v ? TRUE : FALSE));
+      nums[at] = k + (v === null ? NULL : v ? TRUE : FALSE);
+      this.#len = at + 1;
     } else {
-      this.#push(k + VAL);
-      this.#push(this.#vals.push(v) - 1);
+      nums[at] = k + VAL;
+      nums[at + 1] = this.#vals.push(v) - 1;
+      this.#len = at + 2;
     }
   }
 
   /** The per-part label requests of an outbound record (undefined: none). */
   labels(l: unknown): void {
-    this.#push(l === undefined ? -1 : this.#vals.push(l) - 1);
+    const nums = this.#room(1);
+    nums[this.#len++] = l === undefined ? -1 : this.#vals.push(l) - 1;
   }
 
+  /**
+   * Write one whole record from a parts object as the code gave it, reading it now: an
+   * outbound record on `head` (a topic) followed by `labels`, or an inbound record for
+   * subscription `head`. A getter that throws leaves nothing of the record (and a publish from
+   * inside a getter, which would write into the middle of it, throws). A plain object's names
+   * are read with for…in (V8's enum cache: no array); others' with Object.keys.
+   */
+  record(head: number | string, parts: Readonly<Record<string, unknown>>, labels?: unknown): void {
+    if (this.#writing) throw new TypeError('publish while the parts of another publish are read');
+    const m = this.mark();
+    this.#writing = true;
+    try {
+      const at = this.#len;
+      this.#room(2)[at] = typeof head === 'string' ? this.#name(head) : head;
+      this.#len = at + 2;
+      let n = 0;
+      if (Object.getPrototypeOf(parts) === Object.prototype) {
+        for (const name in parts) {
+          this.part(name, parts[name]);
+          n++;
+        }
+      } else {
+        for (const name of Object.keys(parts)) {
+          this.part(name, parts[name]);
+          n++;
+        }
+      }
+      this.#nums[at + 1] = n;
+      if (typeof head === 'string') this.labels(labels);
+      this.#n++;
+    } catch (e) {
+      this.undo(m);
+      throw e;
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Where the batch stands now, to undo a record that could not be finished (`undo`). */
+  mark(): number {
+    return this.#len * 2 ** 21 + this.#n;
+  }
+
+  /** Forget everything written since `mark()` returned `m` (strings and values stay, unused). */
+  undo(m: number): void {
+    this.#n = m % 2 ** 21;
+    this.#len = (m - this.#n) / 2 ** 21;
+  }
+
+  /**
+   * The batch so far; the next starts empty. The tape is a view of the writer's own buffer,
+   * which goes with it (transferred, not copied); the next batch gets a new one of the size the
+   * last one needed.
+   */
   finish(): EncodedBatch {
+    const size = this.#nums.length;
     const b: EncodedBatch = {
       n: this.#n,
-      nums: this.#nums.slice(0, this.#len),
+      nums: new Float64Array(this.#nums.buffer, 0, this.#len),
       strs: this.#strs,
       vals: this.#vals,
     };
+    this.#nums = new Float64Array(Math.max(1024, Math.min(size, 2 * this.#len + 16)));
     this.#len = 0;
     this.#n = 0;
     this.#strs = [];

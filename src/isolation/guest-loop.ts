@@ -5,7 +5,8 @@
  * watchdog counts on it).
  */
 import { getHeapStatistics } from 'node:v8';
-import { BatchWriter, readBatch } from './batch-codec.js';
+import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
+import { GuestPipes } from './guest-pipes.js';
 import { RecordEvent } from './guest-event.js';
 import { EventProbe } from './guest-probe.js';
 import { ensureLockdown, Guest, type Emit } from './guest.js';
@@ -31,15 +32,47 @@ export function serveGuest(
   const report = (windows: WindowStats[]): void => {
     send({ k: 'probe', windows, heapBytes: getHeapStatistics().used_heap_size });
   };
-  // Encoded at once (the code may change its object afterwards); values are read before the
-  // record is started, so a getter that throws leaves the batch whole.
+  const pipes = new GuestPipes();
+  /** Run one batch's events (to subscriptions `subs` of each, if given); the handlers that threw. */
+  const run = (batch: unknown, subs: readonly number[] | undefined): number => {
+    const g = guest;
+    if (g === undefined) return 0;
+    let errors = 0;
+    const one = (s: number, names: string[], values: unknown[]): void => {
+      const ev = new RecordEvent(g.subscriptions[s] ?? '', names, values, !!probe);
+      if (!(probe === undefined ? g.deliver(s, ev) : probe.run(() => g.deliver(s, ev)))) errors++;
+    };
+    const ok = readBatch(
+      batch,
+      false,
+      subs === undefined
+        ? (sub, names, values) => {
+            one(sub as number, names, values);
+          }
+        : (_, names, values) => {
+            for (const s of subs) one(s, names, values);
+          },
+      harden,
+    );
+    return ok ? errors : errors + 1;
+  };
+  /** Answer a batch: its outputs for the host, after the pipes' batches have left. */
+  const reply = (
+    make: (batch: EncodedBatch, errors: number, fwd: number[] | undefined) => GuestMessage,
+  ): void => {
+    const { fwd, errors } = pipes.flush();
+    const batch = out.finish();
+    try {
+      send(make(batch, errors, fwd), [batch.nums.buffer as ArrayBuffer]);
+    } catch {
+      // A value that cannot be cloned (a function, say): the batch's outputs are dropped.
+      send(make(new BatchWriter().finish(), errors + 1, fwd));
+    }
+  };
+  // Encoded at once (the code may change its object afterwards), as one whole record.
   const emit: Emit = (topic, parts, labels) => {
-    const names = Object.keys(parts);
-    const values = names.map((n) => parts[n]);
+    if (!(pipes.piping && pipes.write(topic, parts, labels))) out.record(topic, parts, labels);
     outputs++;
-    out.outbound(topic, names.length);
-    for (let i = 0; i < names.length; i++) out.part(names[i] as string, values[i]);
-    out.labels(labels);
   };
   listen((m) => {
     switch (m.k) {
@@ -68,31 +101,32 @@ export function serveGuest(
           });
         return;
       case 'batch': {
-        let errors = 0;
-        const g = guest;
-        if (g !== undefined) {
-          const ok = readBatch(
-            m.batch,
-            false,
-            (sub, names, values) => {
-              const s = sub as number;
-              const ev = new RecordEvent(g.subscriptions[s] ?? '', names, values, !!probe);
-              if (!(probe === undefined ? g.deliver(s, ev) : probe.run(() => g.deliver(s, ev))))
-                errors++;
-            },
-            harden,
-          );
-          if (!ok) errors++;
-        }
-        const batch = out.finish();
-        try {
-          send({ k: 'out', id: m.id, batch, errors }, [batch.nums.buffer as ArrayBuffer]);
-        } catch {
-          // A value that cannot be cloned (a function, say): the batch's outputs are dropped.
-          send({ k: 'out', id: m.id, batch: new BatchWriter().finish(), errors: errors + 1 });
-        }
+        const errors = run(m.batch, undefined);
+        reply((batch, e, fwd) => ({ k: 'out', id: m.id, batch, errors: errors + e, fwd }));
         return;
       }
+      case 'pipe-out':
+        pipes.open(m.wire, m.topic, m.port);
+        return;
+      case 'pipe-in': {
+        const { wire, subs } = m;
+        pipes.listen(wire, m.port, (b) => {
+          const n = (b as { n?: unknown } | null)?.n;
+          const errors = run(b, subs);
+          reply((batch, e, fwd) => ({
+            k: 'piped',
+            wire,
+            n: Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : 0,
+            batch,
+            errors: errors + e,
+            fwd,
+          }));
+        });
+        return;
+      }
+      case 'unpipe':
+        pipes.close(m.wire);
+        return;
       case 'export':
         if (guest !== undefined) send({ k: 'state', state: guest.snapshot(m.mode) });
         return;

@@ -23,6 +23,7 @@ import {
 import { ensureLockdown, Guest } from './guest.js';
 import { ViewEvent } from './guest-event.js';
 import type { PartLabelRequest } from './protocol.js';
+import { registerPipeEnd } from './pipe.js';
 import { guestInit, measure, type UnitCode } from './unit-code.js';
 import { RemoteGuest, type EndReason, type RemoteLimits } from './remote-guest.js';
 
@@ -319,7 +320,7 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
     );
   });
   const low = limits.batchSize * limits.maxInFlight;
-  return Object.freeze({
+  const handle: IsolatedUnit = Object.freeze({
     name: ctx.id,
     tier,
     measurement,
@@ -345,4 +346,6 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
       audit('unit-stopped', `stop tier ${tier} ${measurement}`);
     },
   });
+  if (tier === 1) registerPipeEnd(handle, { engine, remote, id: ctx.id, label: ctx.label, subs });
+  return handle;
 }

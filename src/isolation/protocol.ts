@@ -6,7 +6,14 @@
  * the child's IPC channel (structured clone: `serialization: 'advanced'`). Events cross in
  * batches, encoded by batch-codec.ts; `InRecord` and `OutRecord` describe what one encoded
  * record holds.
+ *
+ * Pipes (tier 1, pipe.ts): the host may give a producer guest one end of a MessageChannel
+ * (`pipe-out`) and a consumer guest the other (`pipe-in`); the producer then writes its
+ * publishes on that topic as inbound batches straight to the consumer, and both report only
+ * counts to the host (`fwd`, `piped`), never the events. The port is the one object that is
+ * not plain data: it is transferred, not cloned.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { EncodedBatch } from './batch-codec.js';
 import type { UnitFormat } from './module-source.js';
 
@@ -59,7 +66,23 @@ export type HostMessage =
    */
   | { readonly k: 'export'; readonly mode?: ExportMode }
   /** Replace the unit's state, or patch it with a delta (before its first batch there). */
-  | { readonly k: 'import'; readonly state: StateSnapshot };
+  | { readonly k: 'import'; readonly state: StateSnapshot }
+  /** From now on, write every publish on `topic` to `port` (wire `wire`), not to the host. */
+  | {
+      readonly k: 'pipe-out';
+      readonly wire: number;
+      readonly topic: string;
+      readonly port: MessagePort;
+    }
+  /** Deliver each event that arrives on `port` (wire `wire`) to subscriptions `subs`, in order. */
+  | {
+      readonly k: 'pipe-in';
+      readonly wire: number;
+      readonly subs: readonly number[];
+      readonly port: MessagePort;
+    }
+  /** The consumer of wire `wire` is gone: publishes on its topic go to the host again. */
+  | { readonly k: 'unpipe'; readonly wire: number };
 
 /** Guest → host (tiers 1 and 2). */
 export type GuestMessage =
@@ -78,6 +101,17 @@ export type GuestMessage =
       readonly batch: EncodedBatch;
       /** Handlers that threw in this batch (the errors themselves stay in the guest). */
       readonly errors: number;
+      /** Events written to pipes while handling it: wire, count, wire, count, … */
+      readonly fwd?: readonly number[] | undefined;
+    }
+  /** A batch that came through pipe `wire` (`n` events) is handled: like `out`, without an id. */
+  | {
+      readonly k: 'piped';
+      readonly wire: number;
+      readonly n: number;
+      readonly batch: EncodedBatch;
+      readonly errors: number;
+      readonly fwd?: readonly number[] | undefined;
     }
   | { readonly k: 'pong'; readonly id: number }
   | { readonly k: 'state'; readonly state: StateSnapshot }
@@ -129,9 +163,9 @@ export function isGuestMessage(x: unknown): x is GuestMessage {
       return true;
     case 'out':
       // The batch itself is checked as it is decoded (readBatch).
-      return (
-        typeof m.id === 'number' && Number.isSafeInteger(m.errors) && (m.errors as number) >= 0
-      );
+      return typeof m.id === 'number' && isCount(m.errors) && isCounts(m.fwd);
+    case 'piped':
+      return isCount(m.wire) && isCount(m.n) && isCount(m.errors) && isCounts(m.fwd);
     case 'pong':
       return typeof m.id === 'number';
     case 'state':
@@ -141,6 +175,15 @@ export function isGuestMessage(x: unknown): x is GuestMessage {
     default:
       return false;
   }
+}
+
+function isCount(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= 0;
+}
+
+/** Absent, or wire/count pairs. */
+function isCounts(x: unknown): boolean {
+  return x === undefined || (Array.isArray(x) && x.length % 2 === 0 && x.every(isCount));
 }
 
 function isSnapshot(x: unknown): x is StateSnapshot {

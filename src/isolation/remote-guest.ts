@@ -16,16 +16,12 @@
  * starved of CPU by a loaded machine is not killed for it; the wall clock is a backstop at
  * ten times the budget, and the only clock where /proc cannot be read.
  */
-import { Worker } from 'node:worker_threads';
 import type { EventView } from '../index.js';
+import { MessageChannel } from 'node:worker_threads';
 import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
-import { cpuClock } from './cpu-clock.js';
+import { transportEndpoint, workerEndpoint, type Endpoint } from './guest-endpoint.js';
 import { isGuestMessage, type GuestInit, type GuestMessage, type HostMessage } from './protocol.js';
-import {
-  childProcessTransport,
-  type RemoteTransport,
-  type TransportFactory,
-} from './tier3-transport.js';
+import { childProcessTransport, type TransportFactory } from './tier3-transport.js';
 
 /** Why a guest ended. */
 export type EndReason =
@@ -53,13 +49,6 @@ export interface RemoteLimits {
   readonly maxInFlight: number;
 }
 
-interface Endpoint {
-  send(m: HostMessage, transfer?: ArrayBuffer[]): void;
-  kill(): void;
-  /** The guest's CPU clock (`tid`: what the guest reported as its thread), if one can be read. */
-  cpu(tid: number | undefined): (() => number | undefined) | undefined;
-}
-
 interface Flight {
   readonly id: number;
   readonly n: number;
@@ -83,8 +72,35 @@ export interface RemoteHooks {
   extra?(m: Extract<GuestMessage, { k: 'state' | 'probe' }>): void;
 }
 
+/**
+ * A pipe between two tier-1 guests (pipe.ts): the events go straight from the producer's
+ * guest to the consumer's; the host only counts them, from both sides' reports, to bound the
+ * consumer's backlog, budget its watchdog and wait for it to drain.
+ */
+export class Wire {
+  /** Events the producer reported sent, and the consumer reported handled. */
+  sent = 0;
+  done = 0;
+  /** Counted in the consumer's backlog (until either end is gone). */
+  open = true;
+
+  constructor(
+    readonly id: number,
+    readonly topic: string,
+  ) {}
+
+  get backlog(): number {
+    return this.open && this.sent > this.done ? this.sent - this.done : 0;
+  }
+}
+
+/** A batch grows up to this many times `batchSize` while every flight is taken. */
+const GROW = 8;
+
 /** The wall-clock backstop of a CPU-timed deadline: this many times the CPU budget. */
 const WALL_FACTOR = 10;
+/** Resolution of the CPU clock (cpu-clock.ts). */
+const CPU_TICK_MS = 10;
 /** How often the watchdog looks at the guest's CPU time while something is in flight (ms). */
 const TICK_MS = 25;
 
@@ -108,6 +124,14 @@ export class RemoteGuest {
   /** When the oldest flight became the oldest: CPU (ms, if there is a CPU clock) and wall time. */
   #sinceCpu = 0;
   #sinceWall = 0;
+  /** The last reading of the CPU clock, and when (wall). */
+  #readCpu = 0;
+  #readWall = -Infinity;
+  /** Pipes this guest writes to (with their consumer), and pipes it reads from. */
+  readonly #outWires = new Map<number, { wire: Wire; to: RemoteGuest }>();
+  readonly #inWires = new Map<number, { wire: Wire; from: RemoteGuest }>();
+  /** Events sent to this guest through pipes and not yet handled (sum of the wires' backlogs). */
+  #piped = 0;
 
   constructor(limits: RemoteLimits, hooks: RemoteHooks) {
     this.#limits = limits;
@@ -164,34 +188,36 @@ export class RemoteGuest {
     const w = this.#writer;
     w.inbound(sub, names.length);
     for (const name of names) w.part(name, view.get(name));
-    if (++this.#queued >= this.highWater && !this.#full) {
+    if (++this.#queued + this.#piped >= this.highWater && !this.#full) {
       this.#full = true;
       this.#hooks.full(true);
     }
     if (w.count >= this.#limits.batchSize) {
-      this.#batches.push(w.finish());
-      this.#flush();
+      // Adaptive: while every flight is taken the batch keeps growing (fewer, larger messages
+      // when the guest falls behind), up to GROW batches' worth.
+      if (this.#flights.length < this.#limits.maxInFlight) this.#flush();
+      else if (w.count >= GROW * this.#limits.batchSize) this.#batches.push(w.finish());
     } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => {
         this.#flushScheduled = false;
-        this.#flush(this.#flights.length === 0);
+        this.#flush();
       });
     }
     return true;
   }
 
-  /** Events queued or in flight, not yet answered. */
+  /** Events queued or in flight, or sent through pipes, not yet answered. */
   get backlog(): number {
-    return this.#queued;
+    return this.#queued + this.#piped;
   }
 
   /** Resolves when the backlog is at or below `n` (or the guest has ended). */
   below(n: number): Promise<void> {
-    if (this.#queued <= n || this.#ended !== undefined) return Promise.resolve();
+    if (this.backlog <= n || this.#ended !== undefined) return Promise.resolve();
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.#queued <= n || this.#ended !== undefined) resolve();
+        if (this.backlog <= n || this.#ended !== undefined) resolve();
         else this.#waiters.push(check);
       };
       this.#waiters.push(check);
@@ -206,6 +232,22 @@ export class RemoteGuest {
     if (this.#ended === undefined && this.#onReady === undefined) this.#ep?.send(m);
   }
 
+  /**
+   * Wire this guest's publishes on `wire.topic` to `to`'s subscriptions `subs`, through a
+   * MessageChannel between the two guests (pipe.ts has checked that it may: tier 1 both, the
+   * labels). False if either has ended.
+   */
+  pipeTo(to: RemoteGuest, wire: Wire, subs: readonly number[]): boolean {
+    if (this.#ended !== undefined || to.#ended !== undefined) return false;
+    if (this.#ep === undefined || to.#ep === undefined) return false;
+    const { port1, port2 } = new MessageChannel();
+    to.#inWires.set(wire.id, { wire, from: this });
+    this.#outWires.set(wire.id, { wire, to });
+    to.#ep.send({ k: 'pipe-in', wire: wire.id, subs, port: port2 }, [port2]);
+    this.#ep.send({ k: 'pipe-out', wire: wire.id, topic: wire.topic, port: port1 }, [port1]);
+    return true;
+  }
+
   /** Kill the guest now (its backlog is dropped). */
   stop(): void {
     this.#end('stopped', true);
@@ -213,16 +255,18 @@ export class RemoteGuest {
 
   /**
    * Send batches while flights are free: the next goes out before the last is answered. A
-   * batch still filling goes out only when nothing else is in flight (`partial`: called from
-   * the scheduled flush), so under load batches leave full and the guest is never idle.
+   * batch still filling goes out when it holds `batchSize` events, or when nothing else is in
+   * flight, so under load batches leave full (or fuller: see enqueue) and the guest is never
+   * idle.
    */
-  #flush(partial = false): void {
+  #flush(): void {
     const ep = this.#ep;
     if (ep === undefined || this.#ended !== undefined || this.#onReady !== undefined) return;
     while (this.#flights.length < this.#limits.maxInFlight) {
       let batch = this.#batches.shift();
       if (batch === undefined) {
-        if (this.#writer.count === 0 || (!partial && this.#flights.length > 0)) return;
+        const n = this.#writer.count;
+        if (n === 0 || (n < this.#limits.batchSize && this.#flights.length > 0)) return;
         batch = this.#writer.finish();
       }
       const id = this.#nextId++;
@@ -261,27 +305,64 @@ export class RemoteGuest {
       this.#flush();
       return;
     }
+    if (m.k === 'piped') {
+      const w = this.#inWires.get(m.wire);
+      if (w === undefined || !this.#answer(m)) {
+        this.#end('protocol', true);
+        return;
+      }
+      w.wire.done += m.n;
+      this.#load();
+      return;
+    }
     const head = this.#flights[0];
-    if (head?.id !== m.id || (m.k === 'pong') !== (head.n === 0)) {
+    if (head === undefined || (m.k === 'pong' ? head.n !== 0 : head.n === 0) || head.id !== m.id) {
       this.#end('protocol', true);
       return;
     }
     this.#flights.shift();
     if (m.k === 'out') {
-      if (!readBatch(m.batch, true, this.#output)) {
+      if (!this.#answer(m)) {
         this.#end('protocol', true);
         return;
       }
-      if (m.errors > 0) this.#hooks.errors(m.errors);
       this.#queued -= head.n;
-      if (this.#full && this.#queued <= this.highWater >> 1) {
-        this.#full = false;
-        this.#hooks.full(false);
-      }
+      this.#load();
     }
     if (this.#flights.length > 0) this.#oldest();
     else this.#arm(this.#limits.heartbeatMs);
     this.#flush();
+    this.#wake();
+  }
+
+  /** The outputs, errors and pipe counts of an answered batch; false if malformed. */
+  #answer(m: Extract<GuestMessage, { k: 'out' | 'piped' }>): boolean {
+    if (!readBatch(m.batch, true, this.#output)) return false;
+    if (m.errors > 0) this.#hooks.errors(m.errors);
+    const fwd = m.fwd;
+    if (fwd === undefined) return true;
+    for (let i = 0; i < fwd.length; i += 2) {
+      const o = this.#outWires.get(fwd[i] as number);
+      if (o === undefined) return false;
+      o.wire.sent += fwd[i + 1] as number;
+      o.to.#load();
+    }
+    return true;
+  }
+
+  /** The backlog changed: recount the pipes' part, raise or lower `full`, wake waiters. */
+  #load(): void {
+    let piped = 0;
+    for (const { wire } of this.#inWires.values()) piped += wire.backlog;
+    this.#piped = piped;
+    const load = this.#queued + piped;
+    if (!this.#full && load >= this.highWater && this.#ended === undefined) {
+      this.#full = true;
+      this.#hooks.full(true);
+    } else if (this.#full && load <= this.highWater >> 1) {
+      this.#full = false;
+      this.#hooks.full(false);
+    }
     this.#wake();
   }
 
@@ -294,17 +375,30 @@ export class RemoteGuest {
     this.#hooks.output(topic as string, names, values, labels);
   };
 
-  /** CPU budget of the oldest flight: the heartbeat's slack plus the budget of its events. */
+  /**
+   * CPU budget of the oldest flight: the heartbeat's slack plus the budget of its events and of
+   * those piped to the guest (it may handle them first).
+   */
   #budget(): number {
-    return this.#limits.heartbeatMs + this.#limits.eventBudgetMs * (this.#flights[0]?.n ?? 0);
+    const n = (this.#flights[0]?.n ?? 0) + this.#piped;
+    return this.#limits.heartbeatMs + this.#limits.eventBudgetMs * n;
   }
 
   /** The oldest flight changed: its budget starts now. */
   #oldest(): void {
-    this.#sinceWall = performance.now();
-    const cpu = this.#cpu?.();
-    if (cpu === undefined) this.#cpu = undefined;
-    else this.#sinceCpu = cpu;
+    const now = performance.now();
+    // The clock counts 10 ms ticks: read it (a file in /proc) at most once per tick. A reading
+    // up to a tick old only makes the budget stricter by that much (≪ heartbeatMs).
+    if (now - this.#readWall >= CPU_TICK_MS || this.#cpu === undefined) {
+      const cpu = this.#cpu?.();
+      if (cpu === undefined) this.#cpu = undefined;
+      else {
+        this.#readCpu = cpu;
+        this.#readWall = now;
+      }
+    }
+    this.#sinceWall = now;
+    this.#sinceCpu = this.#readCpu;
     this.#arm(this.#cpu === undefined ? this.#budget() : Math.min(TICK_MS, this.#budget()));
   }
 
@@ -358,6 +452,17 @@ export class RemoteGuest {
     this.#writer.finish();
     this.#queued = 0;
     if (kill) this.#ep?.kill();
+    // Pipes: a consumer gone sends its producers' publishes back to the host; a producer gone
+    // is no longer waited for.
+    for (const { wire, from } of this.#inWires.values()) {
+      wire.open = false;
+      if (from.#ended === undefined) from.#ep?.send({ k: 'unpipe', wire: wire.id });
+    }
+    for (const { wire, to } of this.#outWires.values()) {
+      wire.open = false;
+      to.#load();
+    }
+    this.#piped = 0;
     const ready = this.#onReady;
     this.#onReady = undefined;
     ready?.(null);
@@ -368,62 +473,4 @@ export class RemoteGuest {
     if (why !== 'stopped') this.#hooks.ended(why);
     this.#wake();
   }
-}
-
-function workerEndpoint(
-  limits: RemoteLimits,
-  onMessage: (m: unknown) => void,
-  onDead: (why: EndReason) => void,
-): Endpoint {
-  const w = new Worker(new URL('./worker-entry.js', import.meta.url), {
-    resourceLimits: {
-      maxOldGenerationSizeMb: limits.memoryMb,
-      maxYoungGenerationSizeMb: Math.min(16, limits.memoryMb),
-    },
-    env: {},
-    argv: [],
-    execArgv: [],
-    stdout: true,
-    stderr: true,
-  });
-  w.stdout.resume();
-  w.stderr.resume();
-  let oom = false;
-  w.on('message', onMessage);
-  w.on('error', (e: unknown) => {
-    if ((e as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') oom = true;
-  });
-  w.on('exit', () => {
-    onDead(oom ? 'memory' : 'exit');
-  });
-  return {
-    send: (m, transfer) => {
-      w.postMessage(m, transfer);
-    },
-    kill: () => {
-      void w.terminate();
-    },
-    // The host's own main thread is never the guest's (its tid is the process id).
-    cpu: (tid) => (tid === undefined || tid === process.pid ? undefined : cpuClock({ tid })),
-  };
-}
-
-function transportEndpoint(
-  t: RemoteTransport,
-  onMessage: (m: unknown) => void,
-  onDead: (why: EndReason) => void,
-): Endpoint {
-  t.onReceiveBatch((ms) => {
-    for (const m of ms) onMessage(m);
-  });
-  t.onClose(onDead);
-  return {
-    send: (m) => {
-      t.sendBatch([m]);
-    },
-    kill: () => {
-      t.close();
-    },
-    cpu: () => t.cpu,
-  };
 }
