@@ -41,17 +41,21 @@ async function outputs(
 function rogue(mode: 'garbage' | 'close'): TransportFactory {
   return () => {
     const inner = loopbackTransport();
-    let frames = 0;
+    // Frames after the one that carried `ready`: the first of them is the one spoiled.
+    let after = -1;
     const t: RemoteTransport = {
       sendBatch: (ms) => {
         inner.sendBatch(ms);
       },
       onReceiveBatch: (receive) => {
         inner.onReceiveBatch((ms) => {
-          frames++;
-          if (frames === 2 && mode === 'garbage') receive([{ k: 'out', id: 'x' }]);
-          else if (frames === 2) inner.close();
-          else receive(ms);
+          if (after >= 0) after++;
+          if (after === 1 && mode === 'garbage') receive([{ k: 'out', id: 'x' }]);
+          else if (after === 1) inner.close();
+          else {
+            if (ms.some((m) => (m as { k?: unknown }).k === 'ready')) after = 0;
+            receive(ms);
+          }
         });
       },
       onClose: (f) => {
