@@ -13,7 +13,8 @@
  * worker. The gateway's own thread keeps serving meanwhile. A wall-clock backstop at ten times
  * `cpuMs` covers a machine too loaded to run the worker at all.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { sandboxWorker } from '../isolation/sandbox-worker.js';
 import { cpuClock } from '../isolation/cpu-clock.js';
 import type { HostCall, InvocationInfo, WireResult } from './handler-guest.js';
 import type { FromWorker, ToWorker } from './handler-worker-entry.js';
@@ -55,19 +56,7 @@ export class HandlerWorker {
 
   constructor(source: string, limits: WorkerLimits) {
     this.#limits = limits;
-    this.#w = new Worker(new URL('./handler-worker-entry.js', import.meta.url), {
-      resourceLimits: {
-        maxOldGenerationSizeMb: limits.memoryMb,
-        maxYoungGenerationSizeMb: Math.min(16, limits.memoryMb),
-      },
-      env: {},
-      argv: [],
-      execArgv: [],
-      stdout: true,
-      stderr: true,
-    });
-    this.#w.stdout.resume();
-    this.#w.stderr.resume();
+    this.#w = sandboxWorker(new URL('./handler-worker-entry.js', import.meta.url), limits.memoryMb);
     this.#w.on('error', () => undefined);
     this.#w.on('exit', () => {
       this.#end('exit');

@@ -2,8 +2,9 @@
  * How the host reaches a guest of tier 1 (a worker thread with resource limits) or of tiers
  * 2 and 3 (a RemoteTransport): send a message, kill the guest, read its CPU clock.
  */
-import { Worker, type Transferable } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { cpuClock } from './cpu-clock.js';
+import { sandboxWorker } from './sandbox-worker.js';
 import type { HostMessage } from './protocol.js';
 import type { EndReason, RemoteLimits } from './remote-guest.js';
 import type { RemoteTransport } from './tier3-transport.js';
@@ -20,19 +21,7 @@ export function workerEndpoint(
   onMessage: (m: unknown) => void,
   onDead: (why: EndReason) => void,
 ): Endpoint {
-  const w = new Worker(new URL('./worker-entry.js', import.meta.url), {
-    resourceLimits: {
-      maxOldGenerationSizeMb: limits.memoryMb,
-      maxYoungGenerationSizeMb: Math.min(16, limits.memoryMb),
-    },
-    env: {},
-    argv: [],
-    execArgv: [],
-    stdout: true,
-    stderr: true,
-  });
-  w.stdout.resume();
-  w.stderr.resume();
+  const w = sandboxWorker(new URL('./worker-entry.js', import.meta.url), limits.memoryMb);
   let oom = false;
   w.on('message', onMessage);
   w.on('error', (e: unknown) => {
