@@ -12,7 +12,14 @@ import { from } from '../src/pipeline/sources/from.js';
 import { fromTopic } from '../src/pipeline/sources/from-topic.js';
 import { createTags, Gateway, parseConfig, type Route } from '../src/gateway.js';
 import { FacetedStore, type StoreView } from '../src/store.js';
-import { call, hsToken, JWT_SECRET, raw, readSse, kvRoutes } from './support/gateway-client.js';
+import {
+  ALICE_BOB_GUEST,
+  call,
+  hsToken,
+  raw,
+  readSse,
+  kvRoutes,
+} from './support/gateway-client.js';
 
 const engine = new Engine();
 const tags = createTags(engine, ['alice', 'bob']);
@@ -73,16 +80,7 @@ let url: string;
 
 before(async () => {
   store = FacetedStore.memory();
-  const config = parseConfig({
-    server: { bodyLimit: 1024 },
-    tags: ['alice', 'bob'],
-    auth: { jwt: { secret: JWT_SECRET } },
-    principals: {
-      alice: { clearance: { secrecy: ['alice'] } },
-      bob: { clearance: { secrecy: ['bob'] } },
-      guest: { clearance: {} },
-    },
-  });
+  const config = parseConfig({ ...ALICE_BOB_GUEST, server: { bodyLimit: 1024 } });
   gw = await Gateway.create<StoreView>({
     config,
     engine,

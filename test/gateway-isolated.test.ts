@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { Engine } from '../src/engine/engine.js';
 import { createTags, Gateway, parseConfig, type Route } from '../src/gateway.js';
 import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
-import { call, hsToken, JWT_SECRET, kvRoutes, raw } from './support/gateway-client.js';
+import { ALICE_BOB_GUEST, call, hsToken, kvRoutes, raw } from './support/gateway-client.js';
 
 const engine = new Engine();
 const tags = createTags(engine, ['alice', 'bob']);
@@ -66,15 +66,7 @@ let url: string;
 
 before(async () => {
   gw = await Gateway.create<StoreView>({
-    config: parseConfig({
-      tags: ['alice', 'bob'],
-      auth: { jwt: { secret: JWT_SECRET } },
-      principals: {
-        alice: { clearance: { secrecy: ['alice'] } },
-        bob: { clearance: { secrecy: ['bob'] } },
-        guest: { clearance: {} },
-      },
-    }),
+    config: parseConfig(ALICE_BOB_GUEST),
     engine,
     tags,
     storeAt: (l) => store.at(l),

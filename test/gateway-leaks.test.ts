@@ -16,7 +16,7 @@ import { Label } from '../src/labels.js';
 import { fromTopic } from '../src/pipeline/sources/from-topic.js';
 import { createTags, current, Gateway, parseConfig, shim, type Route } from '../src/gateway.js';
 import { FacetedStore, type JsonValue, type StoreView } from '../src/store.js';
-import { call, hsToken, JWT_SECRET, raw, readSse } from './support/gateway-client.js';
+import { ALICE_BOB_GUEST, call, hsToken, raw, readSse } from './support/gateway-client.js';
 
 const engine = new Engine();
 const tags = createTags(engine, ['alice', 'bob']);
@@ -167,15 +167,7 @@ let url: string;
 
 before(async () => {
   gw = await Gateway.create<StoreView>({
-    config: parseConfig({
-      tags: ['alice', 'bob'],
-      auth: { jwt: { secret: JWT_SECRET } },
-      principals: {
-        alice: { clearance: { secrecy: ['alice'] } },
-        bob: { clearance: { secrecy: ['bob'] } },
-        guest: { clearance: {} },
-      },
-    }),
+    config: parseConfig(ALICE_BOB_GUEST),
     engine,
     tags,
     storeAt: (l) => store.at(l),

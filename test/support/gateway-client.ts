@@ -7,6 +7,18 @@ import type { JsonValue, StoreView } from '../../src/store.js';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
+/** The raw gateway config most gateway tests share: alice and bob, each cleared for their own
+ * tag, and an uncleared guest, authenticated by JWT_SECRET. */
+export const ALICE_BOB_GUEST = {
+  tags: ['alice', 'bob'],
+  auth: { jwt: { secret: JWT_SECRET } },
+  principals: {
+    alice: { clearance: { secrecy: ['alice'] } },
+    bob: { clearance: { secrecy: ['bob'] } },
+    guest: { clearance: {} },
+  },
+};
+
 export async function hsToken(
   sub: string,
   o: { secret?: string; exp?: string | number; alg?: string } = {},
