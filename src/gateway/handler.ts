@@ -115,12 +115,29 @@ export const NOT_FOUND_OUTCOME: Outcome = Object.freeze({ kind: 'not-found' });
 const ERROR_OUTCOME: Outcome = Object.freeze({ kind: 'error' });
 const TIMEOUT_OUTCOME: Outcome = Object.freeze({ kind: 'timeout' });
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': JSON_TYPE });
+
 /** Turn a handler's response into wire form, or refuse it at the boundary. */
 function serialize(res: GatewayResponse): Outcome {
   const status = res.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) return ERROR_OUTCOME;
+  if (res.headers === undefined) {
+    // The common case, with the headers of the general case below made once.
+    if (res.body === undefined && status === 204) {
+      return { kind: 'response', status, headers: NO_HEADERS, body: undefined };
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(res.body ?? null);
+    } catch {
+      return ERROR_OUTCOME;
+    }
+    return { kind: 'response', status, headers: JSON_HEADERS, body: json };
+  }
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers ?? {})) {
+  for (const [k, v] of Object.entries(res.headers)) {
     const name = k.toLowerCase();
     if (
       RESERVED.has(name) ||
@@ -140,7 +157,7 @@ function serialize(res: GatewayResponse): Outcome {
     } catch {
       return ERROR_OUTCOME;
     }
-    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-type'] = JSON_TYPE;
   }
   return { kind: 'response', status, headers, body };
 }
