@@ -34,9 +34,14 @@ export class Deadlines {
     return this.#queue.length;
   }
 
-  /** Start `e`'s clock: `e.expire()` runs `ms` from now unless `e` has ended by then. */
-  add(e: Expiring): void {
-    e.deadline = performance.now() + this.ms;
+  /**
+   * Start `e`'s clock: `e.expire()` runs `ms` after `from` (a `performance.now()` reading,
+   * default now) unless `e` has ended by then. The queue is in the order of `add`: an entry whose
+   * `from` is earlier than that of one added before it expires with that one, late by the
+   * difference (the gateway's `from` is when the handler was called: microseconds).
+   */
+  add(e: Expiring, from = performance.now()): void {
+    e.deadline = from + this.ms;
     const q = this.#queue;
     q.push(e);
     if (this.#timer === undefined) this.#arm(this.ms);

@@ -5,6 +5,7 @@
  * label it declares) and checked against the principal's clearance at the boundary. A refused
  * response becomes the canonical "not found".
  */
+import { performance } from 'node:perf_hooks';
 import type { Engine } from '../engine/engine.js';
 import type { UnitContext } from '../engine/unit-context.js';
 import { Label, type PartValue } from '../labels.js';
@@ -197,13 +198,16 @@ class Run<S> implements Expiring {
     return !this.lease.open;
   }
 
-  /** Wait for the handler's promise, or for the route's deadline, whichever comes first. */
-  race(p: PromiseLike<unknown>): Promise<Outcome> {
+  /**
+   * Wait for the handler's promise, or for the route's deadline (counted from `started`, when
+   * the handler was called), whichever comes first.
+   */
+  race(p: PromiseLike<unknown>, started: number): Promise<Outcome> {
     const out = new Promise<Outcome>((resolve) => {
       this.#resolve = resolve;
     });
     const d = deadlinesOf(this.host.timeoutMs);
-    d.add(this);
+    d.add(this, started);
     // A rejection after the deadline lands here too, and is ignored with the late result.
     Promise.resolve(p).then(
       (r) => {
@@ -376,9 +380,10 @@ export function invoke<S>(
 ): Promise<Outcome> {
   const run = new Run<S>(principal, label, host, req.method);
   let r: unknown;
+  const started = performance.now();
   try {
     r = handler(req, new Context<S>(CONTEXT_KEY, run));
-    if (isThenable(r)) return run.race(r);
+    if (isThenable(r)) return run.race(r, started);
   } catch {
     r = THREW;
   }

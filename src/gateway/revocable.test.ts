@@ -99,10 +99,11 @@ describe('revocable: frozen targets (no Proxy)', () => {
       proto.stash = 'x';
     }, TypeError);
     // Its method getters give nothing for an object that is not a handle.
-    const get = Object.getOwnPropertyDescriptor(proto, 'inc')?.get;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this
+    const get = Object.getOwnPropertyDescriptor(proto, 'inc')?.get as
+      ((this: unknown) => unknown) | undefined;
     assert.equal(get?.call({}), undefined);
-    const [viaGetter, viaHandle]: unknown[] = [get?.call(h2), Reflect.get(h2, 'inc')];
-    assert.equal(viaGetter, viaHandle);
+    assert.equal(get?.call(h2), Reflect.get(h2, 'inc'));
   });
 
   it('cannot be modified', () => {
