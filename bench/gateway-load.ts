@@ -12,6 +12,8 @@ export interface LoadJob {
   readonly body?: string;
   readonly connections: number;
   readonly seconds: number;
+  /** A fixed number of requests instead of `seconds` (for CPU per request). */
+  readonly amount?: number;
 }
 
 export interface LoadResult {
@@ -25,6 +27,10 @@ export interface LoadResult {
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+// Tell the parent we are loaded, and start when it says so: the parent measures its own CPU
+// from then on, without this child's start-up.
+process.send?.('ready');
+await new Promise((resolve) => process.once('message', resolve));
 const r = await autocannon({
   url: job.url,
   method: job.method,
@@ -33,6 +39,7 @@ const r = await autocannon({
   connections: job.connections,
   pipelining: 1,
   duration: job.seconds,
+  ...(job.amount === undefined ? {} : { amount: job.amount }),
 });
 const statuses: Record<string, number> = {};
 for (const [k, v] of Object.entries(r.statusCodeStats)) statuses[k] = v.count;

@@ -27,6 +27,7 @@
  * A second phase compares "refused at the boundary" with "truly absent" (both 404) latency.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import { Engine } from '../src/index.js';
 import { Label } from '../src/labels.js';
@@ -43,6 +44,9 @@ const ROUNDS = 5;
 const SECONDS = 3;
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = 16;
+/** The paired CPU phase: labels and plain alternately, a fixed number of requests each. */
+const CPU_PAIRS = 7;
+const CPU_REQUESTS = 6000;
 const BODY = JSON.stringify({ name: 'sluice', n: 1, tags: ['a', 'b'] });
 /** The labels server's PUT handler, as code run isolated. */
 const ISOLATED = `export default async (req, ctx) => {
@@ -52,26 +56,56 @@ const ISOLATED = `export default async (req, ctx) => {
   return { body: { previous } };
 };`;
 
-function load(job: LoadJob): Promise<LoadResult> {
+/** This process's main thread's CPU time so far, µs (Linux schedstat; NaN elsewhere). */
+function mainThreadUs(): number {
+  try {
+    const t = readFileSync(`/proc/self/task/${String(process.pid)}/schedstat`, 'latin1');
+    return Number(t.slice(0, t.indexOf(' '))) / 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Run one load job in a child; the result with this process's CPU time (µs, user + system, all
+ * threads: `cpuUs`; the main thread alone, where the servers' JavaScript runs: `mainUs`) from
+ * the moment the child was ready to send until its figures arrived (its start-up not counted).
+ */
+function load(
+  job: LoadJob,
+): Promise<LoadResult & { readonly cpuUs: number; readonly mainUs: number }> {
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./gateway-load.js', import.meta.url), [JSON.stringify(job)]);
-    child.once('message', (m) => resolve(m as LoadResult));
+    let cpu0: NodeJS.CpuUsage | undefined;
+    let main0 = 0;
+    child.on('message', (m) => {
+      if (m === 'ready') {
+        // The garbage of earlier runs (of any server: they share the heap) is collected first.
+        globalThis.gc?.();
+        cpu0 = process.cpuUsage();
+        main0 = mainThreadUs();
+        child.send('go');
+        return;
+      }
+      const c = process.cpuUsage(cpu0);
+      resolve({ ...(m as LoadResult), cpuUs: c.user + c.system, mainUs: mainThreadUs() - main0 });
+    });
     child.once('error', reject);
   });
 }
 
-function checked(r: LoadResult, what: string): LoadResult {
+function checked<R extends LoadResult>(r: R, what: string): R {
   if (r.errors > 0 || r.requests === 0) throw new Error(`${what}: ${JSON.stringify(r)}`);
   return r;
 }
 
-const config = parseConfig({
+export const config = parseConfig({
   tags: ['a'],
   auth: { jwt: { secret: JWT_SECRET } },
   principals: { user: { clearance: { secrecy: ['a'] } } },
 });
 
-async function labelled(engine: Engine, tags: ReturnType<typeof createTags>) {
+export async function labelled(engine: Engine, tags: ReturnType<typeof createTags>) {
   const store = FacetedStore.memory();
   const secret = Label.secrecy(tags.get('a')!.tag);
   await store.at(Label.public).put('item', 0);
@@ -122,7 +156,7 @@ class PlainKv {
   }
 }
 
-async function plain(auth: Authenticator) {
+export async function plain(auth: Authenticator) {
   const kv = new PlainKv();
   const app = Fastify({
     logger: false,
@@ -183,10 +217,79 @@ export async function main(): Promise<void> {
   // `--only labels|plain|isolated|worker` runs one server (for profiling with --cpu-prof).
   const at = process.argv.indexOf('--only');
   const only = at < 0 ? undefined : (process.argv[at + 1] as Which | undefined);
-  const runs = only === undefined ? names : names.filter((n) => n === only);
+  // `--cpu` runs only the paired CPU phase (labels and plain): the quick check of a change.
+  const cpuOnly = process.argv.includes('--cpu');
+  const runs =
+    only !== undefined
+      ? names.filter((n) => n === only)
+      : cpuOnly
+        ? (['labels', 'plain'] as const)
+        : names;
   // Warm-up (JIT, connection pools, the isolated instances), not counted.
   let warm = 0;
   for (const n of runs) warm += checked(await load(job(servers[n], WARMUP_SECONDS)), n).requests;
+  /**
+   * Server CPU per request, paired: labels and plain each serve the same fixed number of
+   * requests back to back (alternating which goes first); the ratio is taken within each pair
+   * (the machine's load changes less within a pair than across the run), then its median.
+   */
+  const cpuPhase = async () => {
+    const us = { labels: [] as number[], plain: [] as number[], ratio: [] as number[] };
+    const main = { labels: [] as number[], plain: [] as number[], ratio: [] as number[] };
+    for (let i = 0; i < CPU_PAIRS; i++) {
+      const pair = { labels: 0, plain: 0 };
+      const pairMain = { labels: 0, plain: 0 };
+      const order = i % 2 === 0 ? (['labels', 'plain'] as const) : (['plain', 'labels'] as const);
+      for (const which of order) {
+        const x = checked(await load({ ...job(servers[which], 60), amount: CPU_REQUESTS }), which);
+        if (x.non2xx > 0) throw new Error(`${which}: non-2xx ${JSON.stringify(x.statuses)}`);
+        pair[which] = x.cpuUs / x.requests;
+        pairMain[which] = x.mainUs / x.requests;
+        us[which].push(pair[which]);
+        main[which].push(pairMain[which]);
+      }
+      us.ratio.push(pair.labels / pair.plain);
+      main.ratio.push(pairMain.labels / pairMain.plain);
+      process.stdout.write(
+        `  CPU pair ${i + 1}: labels ${sig(pair.labels)} µs/req (main thread ` +
+          `${sig(pairMain.labels)}), plain ${sig(pair.plain)} (${sig(pairMain.plain)}), ` +
+          `ratio ${sig(us.ratio.at(-1) ?? 0)} (${sig(main.ratio.at(-1) ?? 0)})\n`,
+      );
+    }
+    const m = {
+      labels: median(us.labels),
+      plain: median(us.plain),
+      ratio: median(us.ratio),
+      mainLabels: median(main.labels),
+      mainPlain: median(main.plain),
+      mainRatio: median(main.ratio),
+    };
+    process.stdout.write(
+      `CPU per request (${CPU_PAIRS} pairs × ${CPU_REQUESTS} requests, medians): process: ` +
+        `labels ${sig(m.labels)} µs, plain ${sig(m.plain)} µs, paired ratio ${sig(m.ratio)} ` +
+        `(${us.ratio.map((r) => sig(r)).join(', ')}); main thread: labels ` +
+        `${sig(m.mainLabels)} µs, plain ${sig(m.mainPlain)} µs, paired ratio ` +
+        `${sig(m.mainRatio)} (${main.ratio.map((r) => sig(r)).join(', ')})\n`,
+    );
+    return m;
+  };
+  if (cpuOnly) {
+    const m = await cpuPhase();
+    await L.close();
+    await P.close();
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'gateway-cpu',
+        cpu_us_labels: sig(m.labels),
+        cpu_us_plain: sig(m.plain),
+        cpu_ratio: sig(m.ratio),
+        cpu_us_main_labels: sig(m.mainLabels),
+        cpu_us_main_plain: sig(m.mainPlain),
+        cpu_ratio_main: sig(m.mainRatio),
+      })}\n`,
+    );
+    return;
+  }
   const res = new Map<Which, LoadResult[]>(names.map((n) => [n, []]));
   // Server-side CPU µs per request (this process: every server, idle between runs; a tier-1
   // worker's thread is in this process too).
@@ -194,10 +297,8 @@ export async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     const order = runs.map((_, i) => runs[(i + r) % runs.length] as Which);
     for (const which of order) {
-      const cpu0 = process.cpuUsage();
       const x = checked(await load(job(servers[which], SECONDS)), which);
-      const c = process.cpuUsage(cpu0);
-      cpu.get(which)?.push((c.user + c.system) / x.requests);
+      cpu.get(which)?.push(x.cpuUs / x.requests);
       if (x.non2xx > 0) throw new Error(`${which}: non-2xx ${JSON.stringify(x.statuses)}`);
       res.get(which)?.push(x);
       process.stdout.write(
@@ -216,6 +317,7 @@ export async function main(): Promise<void> {
     await P.close();
     return;
   }
+  const cpuM = await cpuPhase();
   const rpsL = rps('labels');
   const rpsP = rps('plain');
   const p99L = p99('labels');
@@ -275,6 +377,12 @@ export async function main(): Promise<void> {
       rps_worker: Math.round(rps('worker')),
       overhead_isolated: sig(rpsL / rps('isolated')),
       cpu_ratio_isolated: sig(cpuOf('isolated') / cpuOf('labels')),
+      cpu_us_labels: sig(cpuM.labels),
+      cpu_us_plain: sig(cpuM.plain),
+      cpu_ratio: sig(cpuM.ratio),
+      cpu_us_main_labels: sig(cpuM.mainLabels),
+      cpu_us_main_plain: sig(cpuM.mainPlain),
+      cpu_ratio_main: sig(cpuM.mainRatio),
     })}\n`,
   );
 }

@@ -66,32 +66,55 @@ interface Invocation {
 }
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'cookie']);
+/** Where `onRequest` leaves the invocation for the route (a request decoration, not a WeakMap). */
+const INVOCATION = Symbol('sluice.gateway.invocation');
+type Authenticated = FastifyRequest & { [INVOCATION]: Invocation | null };
+/** The `params` or `query` of a request that has none (frozen, so sharing it shares nothing). */
+const NONE: Readonly<Record<string, never>> = Object.freeze({});
 
-function toGatewayRequest(r: FastifyRequest): GatewayRequest {
-  // Plain loops rather than Object.entries: this runs on every request.
+// Plain loops rather than Object.entries: these run on every request.
+function copyHeaders(h: FastifyRequest['headers']): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
-  const h = r.headers;
   for (const k in h) {
     const v = h[k];
     if (v === undefined || !Object.hasOwn(h, k) || CREDENTIAL_HEADERS.has(k)) continue;
     headers[k] = Array.isArray(v) ? v.join(', ') : v;
   }
-  const q = (r.query ?? {}) as Record<string, string | string[]>;
-  const query: Record<string, string | readonly string[]> = {};
-  for (const k in q) {
-    if (!Object.hasOwn(q, k)) continue;
-    const v = q[k] as string | string[];
+  return Object.freeze(headers);
+}
+
+function copyQuery(q: unknown): GatewayRequest['query'] {
+  let query: Record<string, string | readonly string[]> | undefined;
+  const from = q as Record<string, string | string[]> | undefined;
+  for (const k in from) {
+    if (!Object.hasOwn(from, k)) continue;
+    const v = from[k] as string | string[];
+    query ??= {};
     query[k] = Array.isArray(v) ? Object.freeze([...v]) : v;
   }
-  const params = { ...(r.params as Record<string, string> | undefined) };
+  return query === undefined ? NONE : Object.freeze(query);
+}
+
+function copyParams(p: unknown): GatewayRequest['params'] {
+  let params: Record<string, string> | undefined;
+  const from = p as Record<string, string> | undefined;
+  for (const k in from) {
+    if (!Object.hasOwn(from, k)) continue;
+    params ??= {};
+    params[k] = from[k] as string;
+  }
+  return params === undefined ? NONE : Object.freeze(params);
+}
+
+function toGatewayRequest(r: FastifyRequest): GatewayRequest {
   const url = r.url;
   const qm = url.indexOf('?');
   return Object.freeze({
     method: r.method,
     path: qm < 0 ? url : url.slice(0, qm),
-    params: Object.freeze(params),
-    query: Object.freeze(query),
-    headers: Object.freeze(headers),
+    params: copyParams(r.params),
+    query: copyQuery(r.query),
+    headers: copyHeaders(r.headers),
     body: r.body,
   });
 }
@@ -105,7 +128,6 @@ export class Gateway<S> {
   readonly #labels: InvocationLabels;
   readonly #storeAt: (label: Label) => S;
   readonly #timeoutMs: number;
-  readonly #calls = new WeakMap<FastifyRequest, Invocation>();
   readonly #isolated: IsolatedHandler<S>[] = [];
   #url: string | undefined;
 
@@ -133,6 +155,7 @@ export class Gateway<S> {
       clientErrorHandler,
     });
     this.#app.removeContentTypeParser('text/plain');
+    this.#app.decorateRequest(INVOCATION, null);
     this.#app.setNotFoundHandler((_req, reply) => sendNotFound(reply));
     this.#app.setErrorHandler((err, _req, reply) => {
       const d = describeRequestError(err);
@@ -200,12 +223,12 @@ export class Gateway<S> {
         'the requested label is not within your clearance',
       );
     }
-    this.#calls.set(req, { principal, label });
+    (req as Authenticated)[INVOCATION] = { principal, label };
   };
 
   #invocation(req: FastifyRequest): Invocation {
-    const inv = this.#calls.get(req);
-    if (inv === undefined) throw new ConfigError('request reached a route without authentication');
+    const inv = (req as Authenticated)[INVOCATION];
+    if (inv === null) throw new ConfigError('request reached a route without authentication');
     return inv;
   }
 

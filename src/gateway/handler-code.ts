@@ -40,6 +40,7 @@ import {
   type InvocationInfo,
   type WireResult,
 } from './handler-guest.js';
+import { deadlinesOf } from './deadlines.js';
 import { HandlerWorker, TIMED_OUT } from './handler-worker.js';
 
 export const handlerCodeSchema = handlerOptionsSchema.extend({
@@ -119,16 +120,23 @@ export class IsolatedHandler<S> {
     const fresh = this.#code.instances === 'invocation';
     const made = fresh ? this.#start() : this.#instanceAt(ctx.label);
     let inst: Instance | undefined;
-    const deadline = setTimeout(() => {
-      // The invocation has timed out (504): a worker still busy with it is stopped, so nothing
-      // it does later can reach an invocation at its label.
-      made.then(
-        (i) => {
-          i.stop('timeout');
-        },
-        () => undefined,
-      );
-    }, this.#timeoutMs);
+    // The invocation's own deadline (the same queue as the gateway's, deadlines.ts).
+    const deadlines = deadlinesOf(this.#timeoutMs);
+    const deadline = {
+      deadline: 0,
+      ended: false,
+      expire: () => {
+        // The invocation has timed out (504): a worker still busy with it is stopped, so
+        // nothing it does later can reach an invocation at its label.
+        made.then(
+          (i) => {
+            i.stop('timeout');
+          },
+          () => undefined,
+        );
+      },
+    };
+    deadlines.add(deadline);
     try {
       inst = await made;
       const info: InvocationInfo = {
@@ -151,7 +159,8 @@ export class IsolatedHandler<S> {
         ...(label === undefined ? {} : { label: this.#label(label) }),
       } satisfies GatewayResponse;
     } finally {
-      clearTimeout(deadline);
+      deadline.ended = true;
+      deadlines.release();
       if (fresh) this.#retire(made);
     }
   };

@@ -5,10 +5,12 @@
  * label it declares) and checked against the principal's clearance at the boundary. A refused
  * response becomes the canonical "not found".
  */
+import { performance } from 'node:perf_hooks';
 import type { Engine } from '../engine/engine.js';
 import type { UnitContext } from '../engine/unit-context.js';
 import { Label, type PartValue } from '../labels.js';
 import type { Principal } from './principals.js';
+import { deadlinesOf, type Deadlines, type Expiring } from './deadlines.js';
 import { endedError, revocable, type Lease } from './revocable.js';
 
 /** What a handler is told about the request (frozen; credentials removed). */
@@ -113,14 +115,30 @@ let unitSeq = 0;
 export const NOT_FOUND_OUTCOME: Outcome = Object.freeze({ kind: 'not-found' });
 const ERROR_OUTCOME: Outcome = Object.freeze({ kind: 'error' });
 const TIMEOUT_OUTCOME: Outcome = Object.freeze({ kind: 'timeout' });
-const TIMED_OUT = Symbol('timed out');
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': JSON_TYPE });
 
 /** Turn a handler's response into wire form, or refuse it at the boundary. */
 function serialize(res: GatewayResponse): Outcome {
   const status = res.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) return ERROR_OUTCOME;
+  if (res.headers === undefined) {
+    // The common case, with the headers of the general case below made once.
+    if (res.body === undefined && status === 204) {
+      return { kind: 'response', status, headers: NO_HEADERS, body: undefined };
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(res.body ?? null);
+    } catch {
+      return ERROR_OUTCOME;
+    }
+    return { kind: 'response', status, headers: JSON_HEADERS, body: json };
+  }
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers ?? {})) {
+  for (const [k, v] of Object.entries(res.headers)) {
     const name = k.toLowerCase();
     if (
       RESERVED.has(name) ||
@@ -140,7 +158,7 @@ function serialize(res: GatewayResponse): Outcome {
     } catch {
       return ERROR_OUTCOME;
     }
-    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-type'] = JSON_TYPE;
   }
   return { kind: 'response', status, headers, body };
 }
@@ -152,101 +170,222 @@ function auditLater(engine: Engine, entry: Parameters<Engine['audit']['record']>
   });
 }
 
+const CONTEXT_KEY = Symbol('sluice.gateway.context');
+const THREW = Symbol('threw');
+
 /**
- * Run `handler` for `principal` at `label` (already checked ⊑ the principal's clearance), for at
- * most `host.timeoutMs` (a constant of the route, never chosen by data). The engine unit that
- * publishes is made on first use and closed when the invocation ends; the store handle is made
- * on first use and revoked when the invocation ends (so a handler still running after its
- * timeout, or one that kept the handle, reads and writes nothing more). A handler that throws
- * gives `error`, one that does not finish in time `timeout`, both audited with no detail.
+ * One invocation's state and its end (response, error, or its deadline): never handed to the
+ * handler, which sees only its `Context`.
  */
-export async function invoke<S>(
-  handler: Handler<S>,
-  req: GatewayRequest,
-  principal: Principal,
-  label: Label,
-  host: InvokeHost<S>,
-): Promise<Outcome> {
-  let unit: UnitContext | undefined;
-  let store: { value: S } | undefined;
-  const lease: Lease = { open: true };
-  const ctx: HandlerContext<S> = Object.freeze({
-    principal: principal.name,
-    label,
-    get store(): S {
-      if (!lease.open) throw endedError();
-      store ??= { value: revocable(host.storeAt(label), lease) };
-      return store.value;
-    },
-    publish(
-      topic: string,
-      parts: Readonly<Record<string, PartValue>>,
-      options?: PublishPartsOptions,
-    ) {
-      if (!lease.open) throw endedError();
-      unit ??= host.engine.unit({
-        name: `gateway/${principal.name}/${String(++unitSeq)}`,
-        label,
-        privileges: principal.privileges,
-      });
-      const e = unit.event();
-      for (const [name, value] of Object.entries(parts)) e.add(name, value, options?.label);
-      return unit.publish(
-        topic,
-        e,
-        options?.presence === undefined ? undefined : { presence: options.presence },
-      );
-    },
-    notFound: () => NOT_FOUND,
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const r = await new Promise<unknown>((resolve, reject) => {
-      timer = setTimeout(resolve, host.timeoutMs, TIMED_OUT);
-      // A rejection after the deadline lands here too, and is ignored with the late result.
-      Promise.resolve(req)
-        .then((q) => handler(q, ctx))
-        .then(resolve, reject);
+class Run<S> implements Expiring {
+  deadline = 0;
+  readonly who: Principal;
+  readonly label: Label;
+  readonly host: InvokeHost<S>;
+  readonly method: string;
+  readonly lease: Lease = { open: true };
+  unit: UnitContext | undefined;
+  #resolve: ((o: Outcome) => void) | undefined;
+
+  constructor(who: Principal, label: Label, host: InvokeHost<S>, method: string) {
+    this.who = who;
+    this.label = label;
+    this.host = host;
+    this.method = method;
+  }
+
+  get ended(): boolean {
+    return !this.lease.open;
+  }
+
+  /**
+   * Wait for the handler's promise, or for the route's deadline (counted from `started`, when
+   * the handler was called), whichever comes first.
+   */
+  race(p: PromiseLike<unknown>, started: number): Promise<Outcome> {
+    const out = new Promise<Outcome>((resolve) => {
+      this.#resolve = resolve;
     });
-    if (r === TIMED_OUT || r === TIMED_OUT_RESPONSE) {
-      auditLater(host.engine, {
-        kind: 'unit-error',
-        unit: `gateway/${principal.name}`,
-        op: `handler for ${req.method} timed out after ${String(host.timeoutMs)} ms`,
-        from: label.toString(),
-      });
-      return TIMEOUT_OUTCOME;
+    const d = deadlinesOf(this.host.timeoutMs);
+    d.add(this, started);
+    // A rejection after the deadline lands here too, and is ignored with the late result.
+    Promise.resolve(p).then(
+      (r) => {
+        this.#settle(r, d);
+      },
+      () => {
+        this.#settle(THREW, d);
+      },
+    );
+    return out;
+  }
+
+  #settle(r: unknown, d: Deadlines): void {
+    if (!this.lease.open) return; // timed out before
+    const o = this.finish(r);
+    d.release();
+    this.#resolve?.(o);
+  }
+
+  /** The deadline passed: the invocation ends now, with `timeout`. */
+  expire(): void {
+    if (!this.lease.open) return;
+    this.#end();
+    this.#resolve?.(this.#timedOut());
+  }
+
+  /** The handler returned (or threw: `THREW`): check at the boundary; the invocation ends. */
+  finish(r: unknown): Outcome {
+    let o: Outcome;
+    try {
+      o = r === THREW ? this.#threw() : this.#boundary(r);
+    } catch {
+      o = this.#threw();
     }
+    this.#end();
+    return o;
+  }
+
+  #end(): void {
+    this.lease.open = false;
+    this.unit?.close();
+  }
+
+  #boundary(r: unknown): Outcome {
+    if (r === TIMED_OUT_RESPONSE) return this.#timedOut();
     if (typeof r !== 'object' || r === null) return ERROR_OUTCOME;
     // The check runs for every response, "not found" included, so all take the same path.
     const res = r as GatewayResponse;
-    const clearance = principal.clearance;
+    const label = this.label;
+    const clearance = this.who.clearance;
     const out =
       res.label === undefined ? label : label.join(Label.assert(res.label, 'response label'));
     const allowed = out === clearance || out.flowsTo(clearance);
     if (r === NOT_FOUND) return NOT_FOUND_OUTCOME;
     if (!allowed) {
-      auditLater(host.engine, {
+      auditLater(this.host.engine, {
         kind: 'refused-output',
-        unit: `gateway/${principal.name}`,
-        op: `response to ${req.method}: sent as not found`,
+        unit: `gateway/${this.who.name}`,
+        op: `response to ${this.method}: sent as not found`,
         from: out.toString(),
         to: clearance.toString(),
       });
       return NOT_FOUND_OUTCOME;
     }
     return serialize(res);
-  } catch {
-    auditLater(host.engine, {
+  }
+
+  #timedOut(): Outcome {
+    auditLater(this.host.engine, {
       kind: 'unit-error',
-      unit: `gateway/${principal.name}`,
-      op: `handler for ${req.method} threw`,
-      from: label.toString(),
+      unit: `gateway/${this.who.name}`,
+      op: `handler for ${this.method} timed out after ${String(this.host.timeoutMs)} ms`,
+      from: this.label.toString(),
+    });
+    return TIMEOUT_OUTCOME;
+  }
+
+  #threw(): Outcome {
+    auditLater(this.host.engine, {
+      kind: 'unit-error',
+      unit: `gateway/${this.who.name}`,
+      op: `handler for ${this.method} threw`,
+      from: this.label.toString(),
     });
     return ERROR_OUTCOME;
-  } finally {
-    clearTimeout(timer);
-    lease.open = false;
-    unit?.close();
   }
+}
+
+/**
+ * What the handler gets (frozen; its class and prototype too): the principal's name and the
+ * label as fields, the store handle and publish made on first use, all through the invocation's
+ * lease. Made only by `invoke`.
+ */
+class Context<S> implements HandlerContext<S> {
+  readonly principal: string;
+  readonly label: Label;
+  readonly #run: Run<S>;
+  #store: { readonly value: S } | undefined;
+  #publish: HandlerContext<S>['publish'] | undefined;
+
+  constructor(key: symbol, run: Run<S>) {
+    if (key !== CONTEXT_KEY) throw new TypeError('handler contexts are made by the gateway');
+    this.principal = run.who.name;
+    this.label = run.label;
+    this.#run = run;
+    Object.freeze(this);
+  }
+
+  get store(): S {
+    const run = this.#run;
+    if (!run.lease.open) throw endedError();
+    this.#store ??= { value: revocable(run.host.storeAt(run.label), run.lease) };
+    return this.#store.value;
+  }
+
+  /** A function of this invocation (it works taken off the context too). */
+  get publish(): HandlerContext<S>['publish'] {
+    return (this.#publish ??= (topic, parts, options) => this.#doPublish(topic, parts, options));
+  }
+
+  #doPublish(
+    topic: string,
+    parts: Readonly<Record<string, PartValue>>,
+    options?: PublishPartsOptions,
+  ): boolean {
+    const run = this.#run;
+    if (!run.lease.open) throw endedError();
+    run.unit ??= run.host.engine.unit({
+      name: `gateway/${run.who.name}/${String(++unitSeq)}`,
+      label: run.label,
+      privileges: run.who.privileges,
+    });
+    const e = run.unit.event();
+    for (const [name, value] of Object.entries(parts)) e.add(name, value, options?.label);
+    return run.unit.publish(
+      topic,
+      e,
+      options?.presence === undefined ? undefined : { presence: options.presence },
+    );
+  }
+
+  notFound(): GatewayResponse {
+    return NOT_FOUND;
+  }
+}
+Object.freeze(Context.prototype);
+Object.freeze(Context);
+
+function isThenable(r: unknown): r is PromiseLike<unknown> {
+  return (
+    typeof r === 'object' && r !== null && typeof (r as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Run `handler` for `principal` at `label` (already checked ⊑ the principal's clearance), for at
+ * most `host.timeoutMs` (a constant of the route, never chosen by data; one deadline queue per
+ * limit, deadlines.ts). The engine unit that publishes is made on first use and closed when the
+ * invocation ends; the store handle is made on first use and revoked when the invocation ends
+ * (so a handler still running after its timeout, or one that kept the handle, reads and writes
+ * nothing more). A handler that throws gives `error`, one that does not finish in time
+ * `timeout`, both audited with no detail.
+ */
+export function invoke<S>(
+  handler: Handler<S>,
+  req: GatewayRequest,
+  principal: Principal,
+  label: Label,
+  host: InvokeHost<S>,
+): Promise<Outcome> {
+  const run = new Run<S>(principal, label, host, req.method);
+  let r: unknown;
+  const started = performance.now();
+  try {
+    r = handler(req, new Context<S>(CONTEXT_KEY, run));
+    if (isThenable(r)) return run.race(r, started);
+  } catch {
+    r = THREW;
+  }
+  return Promise.resolve(run.finish(r));
 }
