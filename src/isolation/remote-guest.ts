@@ -167,11 +167,13 @@ export class RemoteGuest {
   /**
    * Start the guest; resolves with its subscriptions, or null if it did not start. Tier 2 (and
    * any tier given a `transport`) speaks the protocol over a RemoteTransport (tier3-transport.ts).
+   * `entry`: the module a tier-1 worker runs (tests start hostile guests with it).
    */
   start(
     tier: 1 | 2,
     init: GuestInit,
     transport?: TransportFactory,
+    entry?: URL,
   ): Promise<readonly string[] | null> {
     const onMessage = (m: unknown): void => {
       this.#message(m);
@@ -183,7 +185,7 @@ export class RemoteGuest {
     const rings = tier === 1 && transport === undefined;
     if (rings) this.#link = new RingLink(this.#sink, this.#fault);
     this.#ep = rings
-      ? workerEndpoint(this.#limits, onMessage, onDead)
+      ? workerEndpoint(this.#limits, onMessage, onDead, entry)
       : transportEndpoint((transport ?? childProcessTransport)(this.#limits), onMessage, onDead);
     return new Promise((resolve) => {
       this.#onReady = resolve;
