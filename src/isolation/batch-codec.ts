@@ -151,7 +151,8 @@ export class BatchWriter {
       const at = this.#len;
       this.#room(2)[at] = typeof head === 'string' ? this.#name(head) : head;
       this.#len = at + 2;
-      this.#nums[at + 1] = writeParts(parts, this);
+      const n = writeParts(parts, this); // (first: it may grow the tape)
+      this.#nums[at + 1] = n;
       if (typeof head === 'string') this.labels(labels);
       this.#n++;
     } catch (e) {

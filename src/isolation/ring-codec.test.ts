@@ -92,6 +92,17 @@ describe('ring codec', () => {
     assert.ok(Object.is((got[0]?.[3] as unknown[])[3], -0));
   });
 
+  it('a record larger than the staging buffer (it grows in the middle of the record) keeps its count', () => {
+    const { w, r } = pair(1 << 10);
+    const out = new RecordWriter();
+    const rd = new RecordReader();
+    const { sink, got } = keep();
+    const big = 'y'.repeat(50_000);
+    out.record('t', { a: big, b: big, c: 1 });
+    pump(out, w, r, rd, sink);
+    assert.deepEqual(got, [['output', 't', ['a', 'b', 'c'], [big, big, 1], undefined]]);
+  });
+
   it('names past the dictionary limit travel inline; a record that cannot be encoded leaves nothing', () => {
     const { w, r } = pair();
     const out = new RecordWriter();

@@ -223,7 +223,8 @@ export class RecordWriter {
       const count = this.#len;
       this.#room(4);
       this.#len += 4;
-      this.#dv.setUint32(count, writeParts(parts, this), true);
+      const n = writeParts(parts, this); // (first: it may grow the buffer)
+      this.#dv.setUint32(count, n, true);
       if (topic !== undefined) {
         this.#room(1);
         if (labels === undefined) this.#u8(0);
