@@ -11,7 +11,8 @@ import { describe, it } from 'node:test';
 import { Engine, Label, type EventView } from '../src/index.js';
 import { isolatedUnit } from '../src/isolation.js';
 import { limitsOf } from '../src/isolation/isolated-unit.js';
-import { RemoteGuest, Wire, type EndReason } from '../src/isolation/remote-guest.js';
+import { RemoteGuest, type EndReason } from '../src/isolation/remote-guest.js';
+import { Wire } from '../src/isolation/wire.js';
 import { settle } from './support/isolation.js';
 
 const HOSTILE = new URL('./support/hostile-ring-guest.js', import.meta.url);

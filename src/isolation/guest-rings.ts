@@ -19,7 +19,9 @@
  * malformed record on a pipe (its producer broke the format) ends this guest: it reports a
  * fault and the host ends it with 'protocol' (never the producer, on the word of a consumer).
  */
-import { DONE, FWD, PIPED, PONG, RecordReader, RecordWriter } from './ring-codec.js';
+import { RecordReader } from './record-reader.js';
+import { RecordWriter } from './record-writer.js';
+import { DONE, FWD, PIPED, PONG } from './ring-codec.js';
 import { RingReader, RingWriter, RingFault, SLEEP, WANTS_COUNTS, ring } from './ring.js';
 import type { HostMessage, RingInit } from './protocol.js';
 

@@ -12,40 +12,18 @@
  * closes an engine valve: sources are told to wait); at `hardLimit` `enqueue` refuses.
  */
 import type { EventView } from '../index.js';
-import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
+import { readBatch } from './batch-codec.js';
+import { BatchLink } from './batch-link.js';
 import { transportEndpoint, workerEndpoint, type Endpoint } from './guest-endpoint.js';
 import { isGuestMessage, type GuestInit, type GuestMessage, type HostMessage } from './protocol.js';
-import { newRing } from './ring.js';
-import { RingFault } from './ring.js';
+import type { EndReason, RemoteHooks, RemoteLimits } from './remote-limits.js';
+import { newRing, RingFault } from './ring.js';
 import { RingLink } from './ring-link.js';
 import { childProcessTransport, type TransportFactory } from './tier3-transport.js';
 import { Watchdog } from './watchdog.js';
+import type { Wire } from './wire.js';
 
-/** Why a guest ended. */
-export type EndReason =
-  | 'stopped'
-  | 'cpu'
-  | 'memory'
-  | 'exit'
-  | 'protocol'
-  | 'start'
-  /** A managed unit's quarantine kept more input than it may. */
-  | 'overflow';
-
-export interface RemoteLimits {
-  /** Old-generation heap of the guest (MB). Default 64. */
-  readonly memoryMb: number;
-  /** CPU budget per event (ms), on top of `heartbeatMs` per batch. Default 5. */
-  readonly eventBudgetMs: number;
-  /** Heartbeat period and the slack added to every deadline (ms). Default 1000. */
-  readonly heartbeatMs: number;
-  /** Time allowed to start and load the code (ms). Default 10000. */
-  readonly startMs: number;
-  /** Events per batch (tier 1: per commit to the ring). Default 512. */
-  readonly batchSize: number;
-  /** Batches in flight at once (tiers 2, 3; the backlog bounds tier 1). Default 4. */
-  readonly maxInFlight: number;
-}
+export type { EndReason, RemoteHooks, RemoteLimits } from './remote-limits.js';
 
 interface Flight {
   readonly id: number;
@@ -57,58 +35,13 @@ interface Flight {
 /** Bytes of a pipe's ring. */
 const PIPE_RING = 1 << 20;
 
-export interface RemoteHooks {
-  /** One publish of the guest, in order, once its batch is answered. */
-  output(
-    topic: string,
-    names: readonly string[],
-    values: readonly unknown[],
-    labels: unknown,
-  ): void;
-  /** Handlers that threw in a batch (the errors themselves stay in the guest). */
-  errors(n: number): void;
-  /** The backlog rose to its high-water mark (true), or fell back to its low-water mark (false). */
-  full(on: boolean): void;
-  /** The guest ended for a reason other than `stop()`. */
-  ended(why: EndReason): void;
-  /** A `state` or `probe` message (managed units). */
-  extra?(m: Extract<GuestMessage, { k: 'state' | 'probe' }>): void;
-}
-
-/**
- * A pipe between two tier-1 guests (pipe.ts): the events go straight from the producer's
- * guest to the consumer's; the host only counts them, from both sides' reports, to bound the
- * consumer's backlog, budget its watchdog and wait for it to drain.
- */
-export class Wire {
-  /** Events the producer reported sent, and the consumer reported handled. */
-  sent = 0;
-  done = 0;
-  /** Counted in the consumer's backlog (until either end is gone). */
-  open = true;
-
-  constructor(
-    readonly id: number,
-    readonly topic: string,
-  ) {}
-
-  get backlog(): number {
-    return this.open && this.sent > this.done ? this.sent - this.done : 0;
-  }
-}
-
-/** A batch grows up to this many times `batchSize` while every flight is taken. */
-const GROW = 8;
-
 export class RemoteGuest {
   readonly #limits: RemoteLimits;
   readonly #hooks: RemoteHooks;
   #ep: Endpoint | undefined;
   /** Tier 1: the rings (else batches as messages). */
   #link: RingLink | undefined;
-  readonly #writer = new BatchWriter();
-  /** Encoded batches waiting for a free flight slot. */
-  #batches: EncodedBatch[] = [];
+  readonly #batch: BatchLink;
   readonly #flights: Flight[] = [];
   #queued = 0;
   #full = false;
@@ -127,6 +60,7 @@ export class RemoteGuest {
   constructor(limits: RemoteLimits, hooks: RemoteHooks) {
     this.#limits = limits;
     this.#hooks = hooks;
+    this.#batch = new BatchLink(limits);
     this.#dog = new Watchdog(limits, {
       starting: () => this.#onReady !== undefined,
       busy: () => this.#flights.length > 0,
@@ -205,28 +139,21 @@ export class RemoteGuest {
   enqueue(sub: number, view: EventView): boolean {
     if (this.#ended !== undefined || this.#queued >= this.hardLimit) return false;
     const link = this.#link;
-    if (link === undefined) {
-      const names = view.names();
-      this.#writer.inbound(sub, names.length);
-      for (const name of names) this.#writer.part(name, view.get(name));
-    } else link.event(sub, view);
+    if (link === undefined) this.#batch.event(sub, view);
+    else link.event(sub, view);
     if (++this.#queued + this.#piped >= this.highWater && !this.#full) {
       this.#full = true;
       this.#hooks.full(true);
       link?.want(true);
     }
-    if (link !== undefined) {
-      if (link.staged >= this.#limits.batchSize) this.#flush();
-      else this.#later();
-      return true;
-    }
-    const w = this.#writer;
-    if (w.count >= this.#limits.batchSize) {
-      // Adaptive: while every flight is taken the batch keeps growing (fewer, larger messages
-      // when the guest falls behind), up to GROW batches' worth.
-      if (this.#flights.length < this.#limits.maxInFlight) this.#flush();
-      else if (w.count >= GROW * this.#limits.batchSize) this.#batches.push(w.finish());
-    } else this.#later();
+    const due =
+      link === undefined
+        ? this.#batch.due(this.#flights.length)
+        : link.staged >= this.#limits.batchSize
+          ? 'now'
+          : 'later';
+    if (due === 'now') this.#flush();
+    else if (due === 'later') this.#later();
     return true;
   }
 
@@ -303,10 +230,9 @@ export class RemoteGuest {
   }
 
   /**
-   * Send batches while flights are free: the next goes out before the last is answered. A
-   * batch still filling goes out when it holds `batchSize` events, or when nothing else is in
-   * flight, so under load batches leave full (or fuller: see enqueue) and the guest is never
-   * idle.
+   * Hand over what may go: tier 1, what is staged, into the ring (one flight); tiers 2 and 3,
+   * batches while flights are free (batch-link.ts): the next goes out before the last is
+   * answered.
    */
   #flush(): void {
     const ep = this.#ep;
@@ -320,17 +246,13 @@ export class RemoteGuest {
       link.commit();
       return;
     }
-    while (this.#flights.length < this.#limits.maxInFlight) {
-      let batch = this.#batches.shift();
-      if (batch === undefined) {
-        const n = this.#writer.count;
-        if (n === 0 || (n < this.#limits.batchSize && this.#flights.length > 0)) return;
-        batch = this.#writer.finish();
-      }
+    for (;;) {
+      const b = this.#batch.next(this.#flights.length);
+      if (b === undefined) return;
       const id = this.#nextId++;
-      this.#flights.push({ id, n: batch.n, left: batch.n });
+      this.#flights.push({ id, n: b.n, left: b.n });
       if (this.#flights.length === 1) this.#dog.oldest();
-      ep.send({ k: 'batch', id, batch }, [batch.nums.buffer as ArrayBuffer]);
+      ep.send({ k: 'batch', id, batch: b }, [b.nums.buffer as ArrayBuffer]);
     }
   }
 
@@ -494,15 +416,14 @@ export class RemoteGuest {
     this.#ended = why;
     this.#dog.stop();
     this.#link?.close();
-    this.#batches = [];
-    this.#writer.finish();
+    this.#batch.clear();
     this.#queued = 0;
     if (kill) this.#ep?.kill();
     // Pipes: a consumer gone sends its producers' publishes back to the host; a producer gone
     // is no longer waited for.
     for (const { wire, from } of this.#inWires.values()) {
       wire.open = false;
-      if (from.#ended === undefined) from.#ep?.send({ k: 'unpipe', wire: wire.id });
+      from.post({ k: 'unpipe', wire: wire.id });
     }
     for (const { wire, to } of this.#outWires.values()) {
       wire.open = false;

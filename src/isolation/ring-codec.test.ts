@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DONE, PONG, RecordReader, RecordWriter, type RecordSink } from './ring-codec.js';
+import { RecordReader } from './record-reader.js';
+import { RecordWriter } from './record-writer.js';
+import { DONE, PONG, type RecordSink } from './ring-codec.js';
 import { newBell, newRing, RingFault, RingReader, RingWriter } from './ring.js';
 
 type Rec = readonly unknown[];

@@ -8,7 +8,9 @@
  * position) ends the guest with 'protocol' (`fault`).
  */
 import type { EventView } from '../index.js';
-import { PING, RecordReader, RecordWriter, type RecordSink } from './ring-codec.js';
+import { RecordReader } from './record-reader.js';
+import { RecordWriter } from './record-writer.js';
+import { PING, type RecordSink } from './ring-codec.js';
 import {
   newBell,
   newRing,
