@@ -74,14 +74,14 @@ export function serveGuest(
   const control = (m: HostMessage): void => {
     switch (m.k) {
       case 'export':
-        if (guest !== undefined) {
-          const state: GuestMessage = { k: 'state', state: guest.snapshot(m.mode) };
-          if (rings === undefined) send(state);
-          else rings.answer(state);
-        }
+        if (guest !== undefined) send({ k: 'state', state: guest.snapshot(m.mode) });
         return;
       case 'import':
         guest?.restore(m.state);
+        if (m.seq !== undefined) rings?.imported(m.seq);
+        return;
+      case 'barrier':
+        rings?.barrier(m.seq);
         return;
       case 'unpipe':
         rings?.unpipe(m.wire);

@@ -21,12 +21,14 @@
  */
 import { RecordReader } from './record-reader.js';
 import { RecordWriter } from './record-writer.js';
-import { DONE, FWD, PIPED, PONG } from './ring-codec.js';
+import { DONE, FWD, PIPED, PONG, type RecordSink } from './ring-codec.js';
 import { RingReader, RingWriter, RingFault, SLEEP, WANTS_COUNTS, ring } from './ring.js';
 import type { HostMessage, RingInit } from './protocol.js';
 
 /** Events run per turn of the event loop. */
 const CHUNK = 4096;
+/** Events whose outputs and count go out together, within a turn. */
+const SLICE = 512;
 /** Idle this long (ms) before the host is woken for counts alone. */
 const LINGER_MS = 1;
 /** Longest sleep (ms) before the event loop gets a turn anyway. */
@@ -65,6 +67,9 @@ export class GuestRings {
   readonly #fix: (v: unknown) => unknown;
   #scheduled = false;
   #dead = false;
+  /** The barrier the host's ring waits at (0: none), and the last `import` applied. */
+  #held = 0;
+  #imported = 0;
   /** Records the host must act on are staged (OUT, PONG, CTRL): wake it with them. */
   #urgent = false;
   /** Records went to the host without waking it. */
@@ -121,10 +126,25 @@ export class GuestRings {
     p.n++;
   }
 
-  /** Answer a control message in order with the outputs (a `state`). */
-  answer(m: unknown): void {
-    this.#recOut.ctrl(m);
-    this.#urgent = true;
+  /**
+   * A barrier in the host's ring: nothing after it runs until `import` number `seq` (a
+   * message) has been applied. Meanwhile the guest does not block in Atomics.wait (the
+   * message could not come in).
+   */
+  barrier(seq: number): void {
+    if (seq > this.#imported) {
+      this.#held = seq;
+      this.#recIn.halt();
+    }
+  }
+
+  /** `import` number `seq` has been applied: a barrier waiting for it lets the ring go on. */
+  imported(seq: number): void {
+    this.#imported = Math.max(this.#imported, seq);
+    if (this.#held !== 0 && this.#held <= this.#imported) {
+      this.#held = 0;
+      this.#schedule();
+    }
   }
 
   pipeOut(wire: number, topic: string, ring: SharedArrayBuffer, bell: SharedArrayBuffer): void {
@@ -170,6 +190,7 @@ export class GuestRings {
         this.#schedule();
         return;
       }
+      if (this.#held !== 0) return; // `imported` schedules the next turn
       this.#sleep();
     } catch (e) {
       if (!(e instanceof RingFault)) throw e;
@@ -210,9 +231,10 @@ export class GuestRings {
   #pump(): boolean {
     let budget = CHUNK;
     const rec = this.#recIn;
-    rec.pull(this.#in);
-    budget -= rec.parse(this.#host, budget);
-    this.#done(DONE, 0);
+    if (this.#held === 0) {
+      rec.pull(this.#in);
+      budget = this.#slices(rec, this.#host, budget, DONE, 0);
+    }
     for (const p of this.#pipesIn.values()) {
       if (budget <= 0) break;
       p.rec.pull(p.ring);
@@ -222,11 +244,25 @@ export class GuestRings {
           this.#n++;
         },
       };
-      budget -= p.rec.parse(sink, budget);
-      this.#done(PIPED, p.wire);
+      budget = this.#slices(p.rec, sink, budget, PIPED, p.wire);
     }
     this.#flush();
-    return budget <= 0 || this.#in.available() > 0 || rec.ready;
+    return this.#held === 0 && (budget <= 0 || this.#in.available() > 0 || rec.ready);
+  }
+
+  /**
+   * Run up to `budget` events of one input, SLICE at a time, each slice's outputs and count
+   * sent before the next runs (so the first outputs of a long turn are not held back by its
+   * last events); returns the budget left.
+   */
+  #slices(rec: RecordReader, sink: RecordSink, budget: number, tag: number, wire: number): number {
+    for (;;) {
+      const n = rec.parse(sink, Math.min(SLICE, budget));
+      budget -= n;
+      this.#done(tag, wire);
+      if (n < SLICE || budget <= 0 || this.#held !== 0) return budget;
+      this.#flush();
+    }
   }
 
   /** The sink of the host's ring: events, pings, control messages. */

@@ -9,9 +9,9 @@
  *
  * Tier 1 moves events through rings in shared memory instead (ring.ts, ring-codec.ts,
  * guest-rings.ts): `init` hands the guest its rings and bells; then only `init`, the pipe
- * wiring and the guest's `ready`, `init-failed`, `probe` and `fault` travel as messages, and
- * everything else (events, publishes, counts, pings, `export`/`import`/`unpipe`, `state`)
- * travels in the rings, in order, as records.
+ * wiring, `import` (held in order by a `barrier` record) and the guest's `ready`,
+ * `init-failed`, `state`, `probe` and `fault` travel as messages, and everything else (events,
+ * publishes, counts, pings, `export`, `unpipe`) travels in the rings, in order, as records.
  *
  * Pipes (tier 1, pipe.ts): the host gives a producer guest (`pipe-out`) and a consumer guest
  * (`pipe-in`) the two ends of a ring of their own; the producer then writes its publishes on
@@ -77,8 +77,14 @@ export type HostMessage =
    * keys touched (`track`, while the unit runs); or only those keys (`delta`, when drained).
    */
   | { readonly k: 'export'; readonly mode?: ExportMode }
-  /** Replace the unit's state, or patch it with a delta (before its first batch there). */
-  | { readonly k: 'import'; readonly state: StateSnapshot }
+  /**
+   * Replace the unit's state, or patch it with a delta (before its first batch there). Tier 1:
+   * sent as a message (a large state is cloned far faster natively than through the ring's
+   * codec), numbered `seq`, with a `barrier` of the same number in the ring where it belongs.
+   */
+  | { readonly k: 'import'; readonly state: StateSnapshot; readonly seq?: number }
+  /** Tier 1, in the ring: run nothing after this until `import` number `seq` has been applied. */
+  | { readonly k: 'barrier'; readonly seq: number }
   /** From now on, write every publish on `topic` to `ring` (wire `wire`; `bell`: the consumer's), not to the host. */
   | {
       readonly k: 'pipe-out';

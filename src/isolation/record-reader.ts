@@ -80,7 +80,8 @@ export class RecordReader {
    */
   parse(sink: RecordSink, maxEvents: number): number {
     let events = 0;
-    while (events < maxEvents) {
+    this.#halted = false;
+    while (events < maxEvents && !this.#halted) {
       const left = this.#end - this.#start;
       if (left < 4) break;
       const len = this.#dv.getUint32(this.#start, true);
@@ -92,6 +93,13 @@ export class RecordReader {
       if (this.#record(sink, at, end)) events++;
     }
     return events;
+  }
+
+  #halted = false;
+
+  /** Stop `parse` after the record being handled (the rest stays, for a later `parse`). */
+  halt(): void {
+    this.#halted = true;
   }
 
   /** Position and end of the record being parsed. */

@@ -46,6 +46,8 @@ export class RemoteGuest {
   #queued = 0;
   #full = false;
   #nextId = 1;
+  /** Tier 1: `import` messages sent (each held in order by a barrier in the ring). */
+  #imports = 0;
   readonly #dog: Watchdog;
   #flushScheduled = false;
   #ended: EndReason | undefined;
@@ -194,7 +196,12 @@ export class RemoteGuest {
     if (this.#link === undefined) this.#ep?.send(m);
     else {
       this.#flush(); // (tier 1: after the events staged so far, in the ring)
-      this.#link.ctrl(m);
+      if (m.k === 'import') {
+        const seq = ++this.#imports;
+        this.#ep?.send({ ...m, seq });
+        this.#link.ctrl({ k: 'barrier', seq });
+        this.#link.wakeGuest();
+      } else this.#link.ctrl(m);
     }
   }
 
@@ -371,10 +378,6 @@ export class RemoteGuest {
       if (errors > 0) this.#hooks.errors(errors);
       w.wire.done += n;
       this.#load();
-    },
-    ctrl: (m: unknown): void => {
-      if (!isGuestMessage(m) || m.k !== 'state') throw new RingFault('control');
-      this.#hooks.extra?.(m);
     },
   };
 
