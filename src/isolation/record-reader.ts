@@ -81,7 +81,8 @@ export class RecordReader {
   parse(sink: RecordSink, maxEvents: number): number {
     let events = 0;
     this.#halted = false;
-    while (events < maxEvents && !this.#halted) {
+    while (events < maxEvents) {
+      if (this.#halted as boolean) break; // (a record's sink may halt the parse)
       const left = this.#end - this.#start;
       if (left < 4) break;
       const len = this.#dv.getUint32(this.#start, true);
