@@ -27,7 +27,8 @@ import type { HostMessage, RingInit } from './protocol.js';
 
 /** Events run per turn of the event loop. */
 const CHUNK = 4096;
-/** Events whose outputs and count go out together, within a turn. */
+/** Events whose outputs and count go out together, within a turn: the first slice, and the largest. */
+const FIRST_SLICE = 32;
 const SLICE = 512;
 /** Idle this long (ms) before the host is woken for counts alone. */
 const LINGER_MS = 1;
@@ -251,16 +252,17 @@ export class GuestRings {
   }
 
   /**
-   * Run up to `budget` events of one input, SLICE at a time, each slice's outputs and count
-   * sent before the next runs (so the first outputs of a long turn are not held back by its
-   * last events); returns the budget left.
+   * Run up to `budget` events of one input in slices of FIRST_SLICE, doubling up to SLICE,
+   * each slice's outputs and count sent before the next runs (so the first outputs of a long
+   * turn, say after a migration's barrier, are not held back by its later, JIT-cold events);
+   * returns the budget left.
    */
   #slices(rec: RecordReader, sink: RecordSink, budget: number, tag: number, wire: number): number {
-    for (;;) {
-      const n = rec.parse(sink, Math.min(SLICE, budget));
+    for (let slice = FIRST_SLICE; ; slice = Math.min(2 * slice, SLICE)) {
+      const n = rec.parse(sink, Math.min(slice, budget));
       budget -= n;
       this.#done(tag, wire);
-      if (n < SLICE || budget <= 0 || this.#held !== 0) return budget;
+      if (n < slice || budget <= 0 || this.#held !== 0) return budget;
       this.#flush();
     }
   }
