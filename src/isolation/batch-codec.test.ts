@@ -13,6 +13,16 @@ function read(b: unknown, outbound: boolean): Rec[] | false {
 }
 
 describe('batch codec', () => {
+  it('a record larger than the tape (it grows in the middle of the record) keeps its count', () => {
+    const w = new BatchWriter();
+    const parts: Record<string, number> = {};
+    for (let i = 0; i < 700; i++) parts[`p${String(i)}`] = i;
+    w.record('t', parts);
+    const got = read(w.finish(), true);
+    assert.ok(got);
+    assert.deepEqual(got[0]?.[1], Object.keys(parts));
+  });
+
   it('round-trips every kind of value, in order, inbound and outbound', () => {
     const w = new BatchWriter();
     const obj = { a: [1, 'two'] };

@@ -14,12 +14,13 @@
  * trusts nothing a guest sends.
  */
 
-const NUM = 0;
-const STR = 1;
-const VAL = 2;
-const TRUE = 3;
-const FALSE = 4;
-const NULL = 5;
+/** Kinds of a part's value (ring-codec.ts uses them too). */
+export const NUM = 0;
+export const STR = 1;
+export const VAL = 2;
+export const TRUE = 3;
+export const FALSE = 4;
+export const NULL = 5;
 
 /** A batch as it crosses (structured-clone safe: a typed array, two arrays). */
 export interface EncodedBatch {
@@ -28,6 +29,30 @@ export interface EncodedBatch {
   readonly nums: Float64Array;
   readonly strs: readonly string[];
   readonly vals: readonly unknown[];
+}
+
+/**
+ * Write each part of a parts object as the code gave it, reading it now, with `w.part`;
+ * returns how many. A plain object's names are read with for…in (V8's enum cache: no array);
+ * others' with Object.keys. (ring-codec.ts writes its records with it too.)
+ */
+export function writeParts(
+  parts: Readonly<Record<string, unknown>>,
+  w: { part(name: string, v: unknown): void },
+): number {
+  let n = 0;
+  if (Object.getPrototypeOf(parts) === Object.prototype) {
+    for (const name in parts) {
+      w.part(name, parts[name]);
+      n++;
+    }
+  } else {
+    for (const name of Object.keys(parts)) {
+      w.part(name, parts[name]);
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Builds one batch at a time; `finish()` hands it over and starts the next. */
@@ -126,18 +151,7 @@ export class BatchWriter {
       const at = this.#len;
       this.#room(2)[at] = typeof head === 'string' ? this.#name(head) : head;
       this.#len = at + 2;
-      let n = 0;
-      if (Object.getPrototypeOf(parts) === Object.prototype) {
-        for (const name in parts) {
-          this.part(name, parts[name]);
-          n++;
-        }
-      } else {
-        for (const name of Object.keys(parts)) {
-          this.part(name, parts[name]);
-          n++;
-        }
-      }
+      const n = writeParts(parts, this); // (first: it may grow the tape)
       this.#nums[at + 1] = n;
       if (typeof head === 'string') this.labels(labels);
       this.#n++;

@@ -20,8 +20,9 @@ export function workerEndpoint(
   limits: RemoteLimits,
   onMessage: (m: unknown) => void,
   onDead: (why: EndReason) => void,
+  entry = new URL('./worker-entry.js', import.meta.url),
 ): Endpoint {
-  const w = sandboxWorker(new URL('./worker-entry.js', import.meta.url), limits.memoryMb);
+  const w = sandboxWorker(entry, limits.memoryMb);
   let oom = false;
   w.on('message', onMessage);
   w.on('error', (e: unknown) => {

@@ -1,16 +1,17 @@
 /**
- * The message loop of a guest in tiers 1 and 2: `init` loads the unit's code, each `batch`
- * runs its events in order and answers with every publish they made (one encoded batch each
- * way, batch-codec.ts), `ping` is answered at once (when the guest is not stuck: the host's
- * watchdog counts on it).
+ * The message loop of a guest in tiers 1 and 2: `init` loads the unit's code. Tier 2: each
+ * `batch` runs its events in order and answers with every publish they made (one encoded
+ * batch each way, batch-codec.ts), `ping` is answered at once (when the guest is not stuck:
+ * the host's watchdog counts on it). Tier 1 (`init` with rings): the same work through the
+ * rings in shared memory (guest-rings.ts), records instead of messages.
  */
 import { getHeapStatistics } from 'node:v8';
-import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
-import { GuestPipes } from './guest-pipes.js';
+import { BatchWriter, readBatch } from './batch-codec.js';
+import { GuestRings } from './guest-rings.js';
 import { RecordEvent } from './guest-event.js';
 import { EventProbe } from './guest-probe.js';
 import { ensureLockdown, Guest, type Emit } from './guest.js';
-import type { GuestMessage, HostMessage, WindowStats } from './protocol.js';
+import type { GuestMessage, HostMessage, RingInit, WindowStats } from './protocol.js';
 
 /** Send one message; `transfer`: buffers to move rather than copy (where the channel can). */
 export type Send = (m: GuestMessage, transfer?: ArrayBuffer[]) => void;
@@ -32,47 +33,77 @@ export function serveGuest(
   const report = (windows: WindowStats[]): void => {
     send({ k: 'probe', windows, heapBytes: getHeapStatistics().used_heap_size });
   };
-  const pipes = new GuestPipes();
-  /** Run one batch's events (to subscriptions `subs` of each, if given); the handlers that threw. */
-  const run = (batch: unknown, subs: readonly number[] | undefined): number => {
+  let rings: GuestRings | undefined;
+  /** Run one event for subscription `s`; false if its handler threw. */
+  const one = (s: number, names: string[], values: unknown[]): boolean => {
     const g = guest;
-    if (g === undefined) return 0;
+    if (g === undefined) return true;
+    const ev = new RecordEvent(g.subscriptions[s] ?? '', names, values, probe !== undefined);
+    return probe === undefined ? g.deliver(s, ev) : probe.run(() => g.deliver(s, ev));
+  };
+  /** Run one batch's events; the handlers that threw (and 1 if the batch was malformed). */
+  const run = (batch: unknown): number => {
     let errors = 0;
-    const one = (s: number, names: string[], values: unknown[]): void => {
-      const ev = new RecordEvent(g.subscriptions[s] ?? '', names, values, !!probe);
-      if (!(probe === undefined ? g.deliver(s, ev) : probe.run(() => g.deliver(s, ev)))) errors++;
-    };
     const ok = readBatch(
       batch,
       false,
-      subs === undefined
-        ? (sub, names, values) => {
-            one(sub as number, names, values);
-          }
-        : (_, names, values) => {
-            for (const s of subs) one(s, names, values);
-          },
+      (sub, names, values) => {
+        if (!one(sub as number, names, values)) errors++;
+      },
       harden,
     );
     return ok ? errors : errors + 1;
   };
-  /** Answer a batch: its outputs for the host, after the pipes' batches have left. */
-  const reply = (
-    make: (batch: EncodedBatch, errors: number, fwd: number[] | undefined) => GuestMessage,
-  ): void => {
-    const { fwd, errors } = pipes.flush();
+  /** Answer a batch with its outputs. */
+  const reply = (id: number, errors: number): void => {
     const batch = out.finish();
     try {
-      send(make(batch, errors, fwd), [batch.nums.buffer as ArrayBuffer]);
+      send({ k: 'out', id, batch, errors }, [batch.nums.buffer as ArrayBuffer]);
     } catch {
       // A value that cannot be cloned (a function, say): the batch's outputs are dropped.
-      send(make(new BatchWriter().finish(), errors + 1, fwd));
+      send({ k: 'out', id, batch: new BatchWriter().finish(), errors: errors + 1 });
     }
   };
   // Encoded at once (the code may change its object afterwards), as one whole record.
   const emit: Emit = (topic, parts, labels) => {
-    if (!(pipes.piping && pipes.write(topic, parts, labels))) out.record(topic, parts, labels);
+    if (rings === undefined) out.record(topic, parts, labels);
+    else rings.emit(topic, parts, labels);
     outputs++;
+  };
+  /** Messages of either path (tier 1's `export`, `import`, `ping`, `unpipe` come in its ring). */
+  const control = (m: HostMessage): void => {
+    switch (m.k) {
+      case 'export':
+        if (guest !== undefined) send({ k: 'state', state: guest.snapshot(m.mode) });
+        return;
+      case 'import':
+        guest?.restore(m.state);
+        if (m.seq !== undefined) rings?.imported(m.seq);
+        return;
+      case 'barrier':
+        rings?.barrier(m.seq);
+        return;
+      case 'unpipe':
+        rings?.unpipe(m.wire);
+        return;
+      case 'ping':
+        send({ k: 'pong', id: m.id });
+        return;
+      default:
+        send({ k: 'fault' });
+    }
+  };
+  const startRings = (r: RingInit): void => {
+    rings = new GuestRings(
+      r,
+      one,
+      control,
+      () => {
+        send({ k: 'fault' });
+      },
+      harden,
+    );
+    rings.start();
   };
   listen((m) => {
     switch (m.k) {
@@ -90,6 +121,7 @@ export function serveGuest(
               );
               report([]); // the heap before any event: what growth is measured from
             }
+            if (m.rings !== undefined) startRings(m.rings);
             send(
               tid === undefined
                 ? { k: 'ready', subs: guest.subscriptions }
@@ -100,42 +132,17 @@ export function serveGuest(
             send({ k: 'init-failed' });
           });
         return;
-      case 'batch': {
-        const errors = run(m.batch, undefined);
-        reply((batch, e, fwd) => ({ k: 'out', id: m.id, batch, errors: errors + e, fwd }));
+      case 'batch':
+        reply(m.id, run(m.batch));
         return;
-      }
       case 'pipe-out':
-        pipes.open(m.wire, m.topic, m.port);
+        rings?.pipeOut(m.wire, m.topic, m.ring, m.bell);
         return;
-      case 'pipe-in': {
-        const { wire, subs } = m;
-        pipes.listen(wire, m.port, (b) => {
-          const n = (b as { n?: unknown } | null)?.n;
-          const errors = run(b, subs);
-          reply((batch, e, fwd) => ({
-            k: 'piped',
-            wire,
-            n: Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : 0,
-            batch,
-            errors: errors + e,
-            fwd,
-          }));
-        });
+      case 'pipe-in':
+        rings?.pipeIn(m.wire, m.subs, m.ring, m.bell);
         return;
-      }
-      case 'unpipe':
-        pipes.close(m.wire);
-        return;
-      case 'export':
-        if (guest !== undefined) send({ k: 'state', state: guest.snapshot(m.mode) });
-        return;
-      case 'import':
-        guest?.restore(m.state);
-        return;
-      case 'ping':
-        send({ k: 'pong', id: m.id });
-        return;
+      default:
+        control(m);
     }
   });
 }

@@ -27,7 +27,8 @@
  */
 import { ConfigError, FlowViolationError, type Engine, type Label } from '../index.js';
 import type { IsolatedUnit } from './isolated-unit.js';
-import { Wire, type RemoteGuest } from './remote-guest.js';
+import type { RemoteGuest } from './remote-guest.js';
+import { Wire } from './wire.js';
 
 /** What `pipe` needs of a tier-1 unit (registered by isolated-unit.ts, never exposed). */
 export interface PipeEnd {

@@ -7,13 +7,17 @@
  * batches, encoded by batch-codec.ts; `InRecord` and `OutRecord` describe what one encoded
  * record holds.
  *
- * Pipes (tier 1, pipe.ts): the host may give a producer guest one end of a MessageChannel
- * (`pipe-out`) and a consumer guest the other (`pipe-in`); the producer then writes its
- * publishes on that topic as inbound batches straight to the consumer, and both report only
- * counts to the host (`fwd`, `piped`), never the events. The port is the one object that is
- * not plain data: it is transferred, not cloned.
+ * Tier 1 moves events through rings in shared memory instead (ring.ts, ring-codec.ts,
+ * guest-rings.ts): `init` hands the guest its rings and bells; then only `init`, the pipe
+ * wiring, `import` (held in order by a `barrier` record) and the guest's `ready`,
+ * `init-failed`, `state`, `probe` and `fault` travel as messages, and everything else (events,
+ * publishes, counts, pings, `export`, `unpipe`) travels in the rings, in order, as records.
+ *
+ * Pipes (tier 1, pipe.ts): the host gives a producer guest (`pipe-out`) and a consumer guest
+ * (`pipe-in`) the two ends of a ring of their own; the producer then writes its publishes on
+ * that topic as inbound events straight to the consumer, and both report only counts to the
+ * host (FWD and PIPED records), never the events.
  */
-import type { MessagePort } from 'node:worker_threads';
 import type { EncodedBatch } from './batch-codec.js';
 import type { UnitFormat } from './module-source.js';
 
@@ -54,9 +58,17 @@ export interface GuestInit {
   readonly probes?: boolean;
 }
 
+/** The shared memory of a tier-1 guest: its two rings with the host, and both bells. */
+export interface RingInit {
+  readonly in: SharedArrayBuffer;
+  readonly out: SharedArrayBuffer;
+  readonly hostBell: SharedArrayBuffer;
+  readonly bell: SharedArrayBuffer;
+}
+
 /** Host → guest (tiers 1 and 2). */
 export type HostMessage =
-  | { readonly k: 'init'; readonly init: GuestInit }
+  | { readonly k: 'init'; readonly init: GuestInit; readonly rings?: RingInit }
   /** Inbound events (InRecord), encoded; answered by one `out` with the same id. */
   | { readonly k: 'batch'; readonly id: number; readonly batch: EncodedBatch }
   | { readonly k: 'ping'; readonly id: number }
@@ -65,21 +77,29 @@ export type HostMessage =
    * keys touched (`track`, while the unit runs); or only those keys (`delta`, when drained).
    */
   | { readonly k: 'export'; readonly mode?: ExportMode }
-  /** Replace the unit's state, or patch it with a delta (before its first batch there). */
-  | { readonly k: 'import'; readonly state: StateSnapshot }
-  /** From now on, write every publish on `topic` to `port` (wire `wire`), not to the host. */
+  /**
+   * Replace the unit's state, or patch it with a delta (before its first batch there). Tier 1:
+   * sent as a message (a large state is cloned far faster natively than through the ring's
+   * codec), numbered `seq`, with a `barrier` of the same number in the ring where it belongs.
+   */
+  | { readonly k: 'import'; readonly state: StateSnapshot; readonly seq?: number }
+  /** Tier 1, in the ring: run nothing after this until `import` number `seq` has been applied. */
+  | { readonly k: 'barrier'; readonly seq: number }
+  /** From now on, write every publish on `topic` to `ring` (wire `wire`; `bell`: the consumer's), not to the host. */
   | {
       readonly k: 'pipe-out';
       readonly wire: number;
       readonly topic: string;
-      readonly port: MessagePort;
+      readonly ring: SharedArrayBuffer;
+      readonly bell: SharedArrayBuffer;
     }
-  /** Deliver each event that arrives on `port` (wire `wire`) to subscriptions `subs`, in order. */
+  /** Deliver each event that arrives in `ring` (wire `wire`; `bell`: the producer's) to subscriptions `subs`, in order. */
   | {
       readonly k: 'pipe-in';
       readonly wire: number;
       readonly subs: readonly number[];
-      readonly port: MessagePort;
+      readonly ring: SharedArrayBuffer;
+      readonly bell: SharedArrayBuffer;
     }
   /** The consumer of wire `wire` is gone: publishes on its topic go to the host again. */
   | { readonly k: 'unpipe'; readonly wire: number };
@@ -101,18 +121,9 @@ export type GuestMessage =
       readonly batch: EncodedBatch;
       /** Handlers that threw in this batch (the errors themselves stay in the guest). */
       readonly errors: number;
-      /** Events written to pipes while handling it: wire, count, wire, count, … */
-      readonly fwd?: readonly number[] | undefined;
     }
-  /** A batch that came through pipe `wire` (`n` events) is handled: like `out`, without an id. */
-  | {
-      readonly k: 'piped';
-      readonly wire: number;
-      readonly n: number;
-      readonly batch: EncodedBatch;
-      readonly errors: number;
-      readonly fwd?: readonly number[] | undefined;
-    }
+  /** Tier 1: a record on one of the guest's pipes in was malformed; the host ends the guest. */
+  | { readonly k: 'fault' }
   | { readonly k: 'pong'; readonly id: number }
   | { readonly k: 'state'; readonly state: StateSnapshot }
   /** Probe windows completed while handling the batch just answered, and the guest's heap. */
@@ -163,9 +174,9 @@ export function isGuestMessage(x: unknown): x is GuestMessage {
       return true;
     case 'out':
       // The batch itself is checked as it is decoded (readBatch).
-      return typeof m.id === 'number' && isCount(m.errors) && isCounts(m.fwd);
-    case 'piped':
-      return isCount(m.wire) && isCount(m.n) && isCount(m.errors) && isCounts(m.fwd);
+      return typeof m.id === 'number' && isCount(m.errors);
+    case 'fault':
+      return true;
     case 'pong':
       return typeof m.id === 'number';
     case 'state':
@@ -179,11 +190,6 @@ export function isGuestMessage(x: unknown): x is GuestMessage {
 
 function isCount(x: unknown): x is number {
   return Number.isSafeInteger(x) && (x as number) >= 0;
-}
-
-/** Absent, or wire/count pairs. */
-function isCounts(x: unknown): boolean {
-  return x === undefined || (Array.isArray(x) && x.length % 2 === 0 && x.every(isCount));
 }
 
 function isSnapshot(x: unknown): x is StateSnapshot {

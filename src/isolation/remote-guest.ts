@@ -1,132 +1,58 @@
 /**
- * The host's end of a guest in a worker thread (tier 1) or a child process (tier 2): encodes
- * inbound events into batches (batch-codec.ts), keeps up to `maxInFlight` batches in flight
- * (pipelined: the next goes out before the last is answered; answers come back in order),
- * bounds the backlog, and runs the watchdog. One protocol for both tiers; only the endpoint
- * (how messages move, how the guest is killed, where its CPU time is read) differs.
+ * The host's end of a guest in a worker thread (tier 1) or a child process (tier 2): hands it
+ * inbound events, keeps count of what is in flight (pipelined: the next events go before the
+ * last are answered; answers come back in order), bounds the backlog, and keeps the watchdog
+ * (watchdog.ts) fed. Tier 1 moves events through rings in shared memory (ring-link.ts): each
+ * commit of staged events is one flight, answered in pieces by the guest's DONE counts. Tiers
+ * 2 and 3 send encoded batches (batch-codec.ts) as messages, up to `maxInFlight` at once, each
+ * answered by one `out`. Only the endpoint (how messages move, how the guest is killed, where
+ * its CPU time is read) and that data path differ.
  *
  * Backlog: at `highWater` events queued or in flight the `full` hook fires (isolated-unit.ts
  * closes an engine valve: sources are told to wait); at `hardLimit` `enqueue` refuses.
- *
- * Watchdog: whatever is in flight (a batch or a heartbeat ping) must be answered before the
- * guest has used `heartbeatMs + eventBudgetMs × events` ms of CPU since it became the oldest in
- * flight; when idle, a ping goes out every `heartbeatMs`. A guest past its budget (an infinite
- * loop, a handler past its budget, an endless chain of promise jobs) is killed. CPU time is
- * the guest thread's (tier 1) or process's (tier 2), read from /proc on Linux, so a guest
- * starved of CPU by a loaded machine is not killed for it; the wall clock is a backstop at
- * ten times the budget, and the only clock where /proc cannot be read.
  */
 import type { EventView } from '../index.js';
-import { MessageChannel } from 'node:worker_threads';
-import { BatchWriter, readBatch, type EncodedBatch } from './batch-codec.js';
+import { readBatch } from './batch-codec.js';
+import { BatchLink } from './batch-link.js';
 import { transportEndpoint, workerEndpoint, type Endpoint } from './guest-endpoint.js';
 import { isGuestMessage, type GuestInit, type GuestMessage, type HostMessage } from './protocol.js';
+import type { EndReason, RemoteHooks, RemoteLimits } from './remote-limits.js';
+import { newRing, RingFault } from './ring.js';
+import { RingLink } from './ring-link.js';
 import { childProcessTransport, type TransportFactory } from './tier3-transport.js';
+import { Watchdog } from './watchdog.js';
+import type { Wire } from './wire.js';
 
-/** Why a guest ended. */
-export type EndReason =
-  | 'stopped'
-  | 'cpu'
-  | 'memory'
-  | 'exit'
-  | 'protocol'
-  | 'start'
-  /** A managed unit's quarantine kept more input than it may. */
-  | 'overflow';
-
-export interface RemoteLimits {
-  /** Old-generation heap of the guest (MB). Default 64. */
-  readonly memoryMb: number;
-  /** CPU budget per event (ms), on top of `heartbeatMs` per batch. Default 5. */
-  readonly eventBudgetMs: number;
-  /** Heartbeat period and the slack added to every deadline (ms). Default 1000. */
-  readonly heartbeatMs: number;
-  /** Time allowed to start and load the code (ms). Default 10000. */
-  readonly startMs: number;
-  /** Events per batch. Default 512. */
-  readonly batchSize: number;
-  /** Batches in flight at once. Default 4. */
-  readonly maxInFlight: number;
-}
+export type { EndReason, RemoteHooks, RemoteLimits } from './remote-limits.js';
 
 interface Flight {
   readonly id: number;
+  /** Events in the flight (its CPU budget), and not yet answered. */
   readonly n: number;
+  left: number;
 }
 
-export interface RemoteHooks {
-  /** One publish of the guest, in order, once its batch is answered. */
-  output(
-    topic: string,
-    names: readonly string[],
-    values: readonly unknown[],
-    labels: unknown,
-  ): void;
-  /** Handlers that threw in a batch (the errors themselves stay in the guest). */
-  errors(n: number): void;
-  /** The backlog rose to its high-water mark (true), or fell back to its low-water mark (false). */
-  full(on: boolean): void;
-  /** The guest ended for a reason other than `stop()`. */
-  ended(why: EndReason): void;
-  /** A `state` or `probe` message (managed units). */
-  extra?(m: Extract<GuestMessage, { k: 'state' | 'probe' }>): void;
-}
-
-/**
- * A pipe between two tier-1 guests (pipe.ts): the events go straight from the producer's
- * guest to the consumer's; the host only counts them, from both sides' reports, to bound the
- * consumer's backlog, budget its watchdog and wait for it to drain.
- */
-export class Wire {
-  /** Events the producer reported sent, and the consumer reported handled. */
-  sent = 0;
-  done = 0;
-  /** Counted in the consumer's backlog (until either end is gone). */
-  open = true;
-
-  constructor(
-    readonly id: number,
-    readonly topic: string,
-  ) {}
-
-  get backlog(): number {
-    return this.open && this.sent > this.done ? this.sent - this.done : 0;
-  }
-}
-
-/** A batch grows up to this many times `batchSize` while every flight is taken. */
-const GROW = 8;
-
-/** The wall-clock backstop of a CPU-timed deadline: this many times the CPU budget. */
-const WALL_FACTOR = 10;
-/** Resolution of the CPU clock (cpu-clock.ts). */
-const CPU_TICK_MS = 10;
-/** How often the watchdog looks at the guest's CPU time while something is in flight (ms). */
-const TICK_MS = 25;
+/** Bytes of a pipe's ring. */
+const PIPE_RING = 1 << 20;
 
 export class RemoteGuest {
   readonly #limits: RemoteLimits;
   readonly #hooks: RemoteHooks;
   #ep: Endpoint | undefined;
-  readonly #writer = new BatchWriter();
-  /** Encoded batches waiting for a free flight slot. */
-  #batches: EncodedBatch[] = [];
+  /** Tier 1: the rings (else batches as messages). */
+  #link: RingLink | undefined;
+  readonly #batch: BatchLink;
   readonly #flights: Flight[] = [];
   #queued = 0;
   #full = false;
   #nextId = 1;
-  #timer: NodeJS.Timeout | undefined;
+  /** Tier 1: `import` messages sent (each held in order by a barrier in the ring). */
+  #imports = 0;
+  readonly #dog: Watchdog;
   #flushScheduled = false;
   #ended: EndReason | undefined;
   #waiters: (() => void)[] = [];
   #onReady: ((subs: readonly string[] | null) => void) | undefined;
-  #cpu: (() => number | undefined) | undefined;
-  /** When the oldest flight became the oldest: CPU (ms, if there is a CPU clock) and wall time. */
-  #sinceCpu = 0;
-  #sinceWall = 0;
-  /** The last reading of the CPU clock, and when (wall). */
-  #readCpu = 0;
-  #readWall = -Infinity;
   /** Pipes this guest writes to (with their consumer), and pipes it reads from. */
   readonly #outWires = new Map<number, { wire: Wire; to: RemoteGuest }>();
   readonly #inWires = new Map<number, { wire: Wire; from: RemoteGuest }>();
@@ -136,6 +62,28 @@ export class RemoteGuest {
   constructor(limits: RemoteLimits, hooks: RemoteHooks) {
     this.#limits = limits;
     this.#hooks = hooks;
+    this.#batch = new BatchLink(limits);
+    this.#dog = new Watchdog(limits, {
+      starting: () => this.#onReady !== undefined,
+      busy: () => this.#flights.length > 0,
+      budget: () => this.#budget(),
+      late: () => {
+        const ready = this.#onReady;
+        this.#onReady = undefined;
+        this.#end('start', true);
+        ready?.(null);
+      },
+      expired: () => {
+        this.#end('cpu', true);
+      },
+      beat: () => {
+        const id = this.#nextId++;
+        this.#flights.push({ id, n: 0, left: 0 });
+        this.#dog.oldest();
+        if (this.#link === undefined) this.#ep?.send({ k: 'ping', id });
+        else this.#link.ping(id);
+      },
+    });
   }
 
   get ended(): EndReason | undefined {
@@ -155,26 +103,34 @@ export class RemoteGuest {
   /**
    * Start the guest; resolves with its subscriptions, or null if it did not start. Tier 2 (and
    * any tier given a `transport`) speaks the protocol over a RemoteTransport (tier3-transport.ts).
+   * `entry`: the module a tier-1 worker runs (tests start hostile guests with it).
    */
   start(
     tier: 1 | 2,
     init: GuestInit,
     transport?: TransportFactory,
+    entry?: URL,
   ): Promise<readonly string[] | null> {
     const onMessage = (m: unknown): void => {
       this.#message(m);
     };
     const onDead = (why: EndReason): void => {
+      this.#link?.drain();
       this.#end(why, false);
     };
-    this.#ep =
-      tier === 1 && transport === undefined
-        ? workerEndpoint(this.#limits, onMessage, onDead)
-        : transportEndpoint((transport ?? childProcessTransport)(this.#limits), onMessage, onDead);
+    const rings = tier === 1 && transport === undefined;
+    if (rings) this.#link = new RingLink(this.#sink, this.#fault);
+    this.#ep = rings
+      ? workerEndpoint(this.#limits, onMessage, onDead, entry)
+      : transportEndpoint((transport ?? childProcessTransport)(this.#limits), onMessage, onDead);
     return new Promise((resolve) => {
       this.#onReady = resolve;
-      this.#arm(this.#limits.startMs);
-      this.#ep?.send({ k: 'init', init });
+      this.#dog.arm(this.#limits.startMs);
+      this.#ep?.send(
+        this.#link === undefined
+          ? { k: 'init', init }
+          : { k: 'init', init, rings: this.#link.init },
+      );
     });
   }
 
@@ -184,27 +140,33 @@ export class RemoteGuest {
    */
   enqueue(sub: number, view: EventView): boolean {
     if (this.#ended !== undefined || this.#queued >= this.hardLimit) return false;
-    const names = view.names();
-    const w = this.#writer;
-    w.inbound(sub, names.length);
-    for (const name of names) w.part(name, view.get(name));
+    const link = this.#link;
+    if (link === undefined) this.#batch.event(sub, view);
+    else link.event(sub, view);
     if (++this.#queued + this.#piped >= this.highWater && !this.#full) {
       this.#full = true;
       this.#hooks.full(true);
+      link?.want(true);
     }
-    if (w.count >= this.#limits.batchSize) {
-      // Adaptive: while every flight is taken the batch keeps growing (fewer, larger messages
-      // when the guest falls behind), up to GROW batches' worth.
-      if (this.#flights.length < this.#limits.maxInFlight) this.#flush();
-      else if (w.count >= GROW * this.#limits.batchSize) this.#batches.push(w.finish());
-    } else if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => {
-        this.#flushScheduled = false;
-        this.#flush();
-      });
-    }
+    const due =
+      link === undefined
+        ? this.#batch.due(this.#flights.length)
+        : link.staged >= this.#limits.batchSize
+          ? 'now'
+          : 'later';
+    if (due === 'now') this.#flush();
+    else if (due === 'later') this.#later();
     return true;
+  }
+
+  /** Flush once the current burst of deliveries is over. */
+  #later(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
   }
 
   /** Events queued or in flight, or sent through pipes, not yet answered. */
@@ -221,6 +183,7 @@ export class RemoteGuest {
         else this.#waiters.push(check);
       };
       this.#waiters.push(check);
+      this.#link?.want(true);
     });
   }
 
@@ -229,22 +192,42 @@ export class RemoteGuest {
    * queued but not yet sent, so a caller that needs an order waits for a backlog of 0.
    */
   post(m: HostMessage): void {
-    if (this.#ended === undefined && this.#onReady === undefined) this.#ep?.send(m);
+    if (this.#ended !== undefined || this.#onReady !== undefined) return;
+    if (this.#link === undefined) this.#ep?.send(m);
+    else {
+      this.#flush(); // (tier 1: after the events staged so far, in the ring)
+      if (m.k === 'import') {
+        const seq = ++this.#imports;
+        this.#ep?.send({ ...m, seq });
+        this.#link.ctrl({ k: 'barrier', seq });
+        this.#link.wakeGuest();
+      } else this.#link.ctrl(m);
+    }
   }
 
   /**
-   * Wire this guest's publishes on `wire.topic` to `to`'s subscriptions `subs`, through a
-   * MessageChannel between the two guests (pipe.ts has checked that it may: tier 1 both, the
-   * labels). False if either has ended.
+   * Wire this guest's publishes on `wire.topic` to `to`'s subscriptions `subs`, through a ring
+   * between the two guests (pipe.ts has checked that it may: tier 1 both, the labels). False
+   * if either has ended.
    */
   pipeTo(to: RemoteGuest, wire: Wire, subs: readonly number[]): boolean {
     if (this.#ended !== undefined || to.#ended !== undefined) return false;
     if (this.#ep === undefined || to.#ep === undefined) return false;
-    const { port1, port2 } = new MessageChannel();
+    if (this.#link === undefined || to.#link === undefined) return false;
+    const r = newRing(PIPE_RING);
     to.#inWires.set(wire.id, { wire, from: this });
     this.#outWires.set(wire.id, { wire, to });
-    to.#ep.send({ k: 'pipe-in', wire: wire.id, subs, port: port2 }, [port2]);
-    this.#ep.send({ k: 'pipe-out', wire: wire.id, topic: wire.topic, port: port1 }, [port1]);
+    to.#ep.send({ k: 'pipe-in', wire: wire.id, subs, ring: r, bell: this.#link.init.bell });
+    this.#ep.send({
+      k: 'pipe-out',
+      wire: wire.id,
+      topic: wire.topic,
+      ring: r,
+      bell: to.#link.init.bell,
+    });
+    // A guest may be asleep on its bell: wake both, so that they read the messages.
+    to.#link.wakeGuest();
+    this.#link.wakeGuest();
     return true;
   }
 
@@ -254,25 +237,29 @@ export class RemoteGuest {
   }
 
   /**
-   * Send batches while flights are free: the next goes out before the last is answered. A
-   * batch still filling goes out when it holds `batchSize` events, or when nothing else is in
-   * flight, so under load batches leave full (or fuller: see enqueue) and the guest is never
-   * idle.
+   * Hand over what may go: tier 1, what is staged, into the ring (one flight); tiers 2 and 3,
+   * batches while flights are free (batch-link.ts): the next goes out before the last is
+   * answered.
    */
   #flush(): void {
     const ep = this.#ep;
     if (ep === undefined || this.#ended !== undefined || this.#onReady !== undefined) return;
-    while (this.#flights.length < this.#limits.maxInFlight) {
-      let batch = this.#batches.shift();
-      if (batch === undefined) {
-        const n = this.#writer.count;
-        if (n === 0 || (n < this.#limits.batchSize && this.#flights.length > 0)) return;
-        batch = this.#writer.finish();
-      }
+    const link = this.#link;
+    if (link !== undefined) {
+      const n = link.staged;
+      if (n === 0) return;
+      this.#flights.push({ id: this.#nextId++, n, left: n });
+      if (this.#flights.length === 1) this.#dog.oldest();
+      link.commit();
+      return;
+    }
+    for (;;) {
+      const b = this.#batch.next(this.#flights.length);
+      if (b === undefined) return;
       const id = this.#nextId++;
-      this.#flights.push({ id, n: batch.n });
-      if (this.#flights.length === 1) this.#oldest();
-      ep.send({ k: 'batch', id, batch }, [batch.nums.buffer as ArrayBuffer]);
+      this.#flights.push({ id, n: b.n, left: b.n });
+      if (this.#flights.length === 1) this.#dog.oldest();
+      ep.send({ k: 'batch', id, batch: b }, [b.nums.buffer as ArrayBuffer]);
     }
   }
 
@@ -299,20 +286,16 @@ export class RemoteGuest {
         ready(null);
         return;
       }
-      this.#cpu = this.#ep?.cpu(m.tid);
+      this.#dog.cpu = this.#ep?.cpu(m.tid);
       ready(m.subs);
-      this.#arm(this.#limits.heartbeatMs);
+      this.#dog.idle();
+      this.#link?.start();
       this.#flush();
       return;
     }
-    if (m.k === 'piped') {
-      const w = this.#inWires.get(m.wire);
-      if (w === undefined || !this.#answer(m)) {
-        this.#end('protocol', true);
-        return;
-      }
-      w.wire.done += m.n;
-      this.#load();
+    // Tier 1 answers in its ring, never by message; a `fault` ends the guest.
+    if (m.k === 'fault' || this.#link !== undefined) {
+      this.#end('protocol', true);
       return;
     }
     const head = this.#flights[0];
@@ -320,35 +303,83 @@ export class RemoteGuest {
       this.#end('protocol', true);
       return;
     }
-    this.#flights.shift();
     if (m.k === 'out') {
-      if (!this.#answer(m)) {
+      if (!readBatch(m.batch, true, this.#sink.output)) {
         this.#end('protocol', true);
         return;
       }
-      this.#queued -= head.n;
-      this.#load();
+      if (m.errors > 0) this.#hooks.errors(m.errors);
+      this.#ack(head.n);
+    } else this.#pong(m.id);
+  }
+
+  /** `n` more events answered (in order, across flights); throws RingFault if that is more than in flight. */
+  #ack(n: number): void {
+    let changed = false;
+    while (n > 0) {
+      const head = this.#flights[0];
+      if (head === undefined || head.n === 0) throw new RingFault('more events answered than sent');
+      const k = Math.min(n, head.left);
+      head.left -= k;
+      this.#queued -= k;
+      n -= k;
+      if (head.left === 0) {
+        this.#flights.shift();
+        changed = true;
+      }
     }
-    if (this.#flights.length > 0) this.#oldest();
-    else this.#arm(this.#limits.heartbeatMs);
-    this.#flush();
+    if (changed) this.#next();
+    this.#load();
+  }
+
+  /** The oldest flight, a ping, is answered. */
+  #pong(id: number): void {
+    const head = this.#flights[0];
+    if (head === undefined || head.n !== 0 || head.id !== id) throw new RingFault('pong');
+    this.#flights.shift();
+    this.#next();
     this.#wake();
   }
 
-  /** The outputs, errors and pipe counts of an answered batch; false if malformed. */
-  #answer(m: Extract<GuestMessage, { k: 'out' | 'piped' }>): boolean {
-    if (!readBatch(m.batch, true, this.#output)) return false;
-    if (m.errors > 0) this.#hooks.errors(m.errors);
-    const fwd = m.fwd;
-    if (fwd === undefined) return true;
-    for (let i = 0; i < fwd.length; i += 2) {
-      const o = this.#outWires.get(fwd[i] as number);
-      if (o === undefined) return false;
-      o.wire.sent += fwd[i + 1] as number;
-      o.to.#load();
-    }
-    return true;
+  /** The oldest flight was answered: the next one's budget starts, or the heartbeat's; more may go. */
+  #next(): void {
+    if (this.#flights.length > 0) this.#dog.oldest();
+    else this.#dog.idle();
+    if (this.#link === undefined) this.#flush();
   }
+
+  /** A malformed record or count in the rings (tier 1). */
+  readonly #fault = (): void => {
+    this.#end('protocol', true);
+  };
+
+  /** What the guest sends back (tier 1: its ring's records; tiers 2, 3: decoded `out` batches). */
+  readonly #sink = {
+    output: (topic: number | string, names: string[], values: unknown[], labels: unknown): void => {
+      this.#hooks.output(topic as string, names, values, labels);
+    },
+    done: (n: number, errors: number): void => {
+      if (errors > n) throw new RingFault('errors');
+      if (errors > 0) this.#hooks.errors(errors);
+      this.#ack(n);
+    },
+    pong: (id: number): void => {
+      this.#pong(id);
+    },
+    fwd: (wire: number, n: number): void => {
+      const o = this.#outWires.get(wire);
+      if (o === undefined) throw new RingFault('wire');
+      o.wire.sent += n;
+      o.to.#load();
+    },
+    piped: (wire: number, n: number, errors: number): void => {
+      const w = this.#inWires.get(wire);
+      if (w === undefined) throw new RingFault('wire');
+      if (errors > 0) this.#hooks.errors(errors);
+      w.wire.done += n;
+      this.#load();
+    },
+  };
 
   /** The backlog changed: recount the pipes' part, raise or lower `full`, wake waiters. */
   #load(): void {
@@ -359,21 +390,13 @@ export class RemoteGuest {
     if (!this.#full && load >= this.highWater && this.#ended === undefined) {
       this.#full = true;
       this.#hooks.full(true);
+      this.#link?.want(true);
     } else if (this.#full && load <= this.highWater >> 1) {
       this.#full = false;
       this.#hooks.full(false);
     }
     this.#wake();
   }
-
-  readonly #output = (
-    topic: number | string,
-    names: readonly string[],
-    values: readonly unknown[],
-    labels: unknown,
-  ): void => {
-    this.#hooks.output(topic as string, names, values, labels);
-  };
 
   /**
    * CPU budget of the oldest flight: the heartbeat's slack plus the budget of its events and of
@@ -384,79 +407,26 @@ export class RemoteGuest {
     return this.#limits.heartbeatMs + this.#limits.eventBudgetMs * n;
   }
 
-  /** The oldest flight changed: its budget starts now. */
-  #oldest(): void {
-    const now = performance.now();
-    // The clock counts 10 ms ticks: read it (a file in /proc) at most once per tick. A reading
-    // up to a tick old only makes the budget stricter by that much (≪ heartbeatMs).
-    if (now - this.#readWall >= CPU_TICK_MS || this.#cpu === undefined) {
-      const cpu = this.#cpu?.();
-      if (cpu === undefined) this.#cpu = undefined;
-      else {
-        this.#readCpu = cpu;
-        this.#readWall = now;
-      }
-    }
-    this.#sinceWall = now;
-    this.#sinceCpu = this.#readCpu;
-    this.#arm(this.#cpu === undefined ? this.#budget() : Math.min(TICK_MS, this.#budget()));
-  }
-
-  /**
-   * One timer: the start deadline; while something is in flight, the watchdog (CPU time used
-   * by the guest since the oldest flight became the oldest, against its budget; the wall clock
-   * only as a backstop, or where there is no CPU clock); when idle, the next heartbeat.
-   */
-  #arm(ms: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#ended !== undefined) return;
-      if (this.#onReady !== undefined) {
-        const ready = this.#onReady;
-        this.#onReady = undefined;
-        this.#end('start', true);
-        ready(null);
-      } else if (this.#flights.length > 0) this.#watch();
-      else {
-        const id = this.#nextId++;
-        this.#flights.push({ id, n: 0 });
-        this.#oldest();
-        this.#ep?.send({ k: 'ping', id });
-      }
-    }, ms);
-    this.#timer.unref();
-  }
-
-  #watch(): void {
-    const budget = this.#budget();
-    const wall = performance.now() - this.#sinceWall;
-    const cpu = this.#cpu?.();
-    if (cpu === undefined ? wall >= budget : cpu - this.#sinceCpu > budget) {
-      this.#end('cpu', true);
-    } else if (wall >= budget * WALL_FACTOR) this.#end('cpu', true);
-    else this.#arm(TICK_MS);
-  }
-
   #wake(): void {
     const w = this.#waiters;
     this.#waiters = [];
     for (const f of w) f();
+    this.#link?.want(this.#full || this.#waiters.length > 0);
   }
 
   #end(why: EndReason, kill: boolean): void {
     if (this.#ended !== undefined) return;
     this.#ended = why;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#batches = [];
-    this.#writer.finish();
+    this.#dog.stop();
+    this.#link?.close();
+    this.#batch.clear();
     this.#queued = 0;
     if (kill) this.#ep?.kill();
     // Pipes: a consumer gone sends its producers' publishes back to the host; a producer gone
     // is no longer waited for.
     for (const { wire, from } of this.#inWires.values()) {
       wire.open = false;
-      if (from.#ended === undefined) from.#ep?.send({ k: 'unpipe', wire: wire.id });
+      from.post({ k: 'unpipe', wire: wire.id });
     }
     for (const { wire, to } of this.#outWires.values()) {
       wire.open = false;
