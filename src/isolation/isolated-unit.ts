@@ -21,7 +21,6 @@ import {
   type UnitContext,
 } from '../index.js';
 import { ensureLockdown, Guest } from './guest.js';
-import { ViewEvent } from './guest-event.js';
 import type { PartLabelRequest } from './protocol.js';
 import { registerPipeEnd } from './pipe.js';
 import { guestInit, measure, type UnitCode } from './unit-code.js';
@@ -280,12 +279,11 @@ export async function isolatedUnit(engine: Engine, spec: IsolatedUnitSpec): Prom
       return fail('its code failed to load');
     }
     audit('unit-isolated', `start tier 0 ${measurement}`);
+    const failed = (): void => {
+      out.handlerErrors(1);
+    };
     guest.subscriptions.forEach((topic, i) => {
-      subscriptions.push(
-        ctx.subscribe(topic, (view) => {
-          if (!guest.deliver(i, new ViewEvent(view))) out.handlerErrors(1);
-        }),
-      );
+      subscriptions.push(ctx.subscribe(topic, guest.receiver(i, failed)));
     });
     let stopped = false;
     return Object.freeze({
