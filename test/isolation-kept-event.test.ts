@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, Label } from '../src/index.js';
-import { isolatedUnit, managedUnit } from '../src/isolation.js';
-import { settle } from './support/isolation.js';
+import { runFed } from './support/isolation.js';
 
 const SOURCE = `
 const kept = [];
@@ -54,17 +53,7 @@ async function run(kind: 0 | 1 | 'managed') {
       src.publish('in', i === 0 ? e : e.add('y', i));
     }
   };
-  if (kind === 'managed') {
-    const u = await managedUnit(engine, { ...spec, tier: 0 });
-    feed();
-    await u.idle();
-    await u.stop();
-  } else {
-    const u = await isolatedUnit(engine, { ...spec, tier: kind });
-    feed();
-    await settle(engine, [u]);
-    await u.stop();
-  }
+  await runFed(engine, kind, spec, feed);
   return got;
 }
 

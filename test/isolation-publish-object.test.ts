@@ -12,8 +12,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, Label } from '../src/index.js';
-import { isolatedUnit, managedUnit } from '../src/isolation.js';
-import { settle } from './support/isolation.js';
+import { runFed } from './support/isolation.js';
 
 const SOURCE = `
 const hidden = Symbol('hidden');
@@ -83,17 +82,7 @@ async function run(managed: boolean) {
   const feed = (): void => {
     for (let i = 0; i < 3; i++) src.publish('in', src.event().add('x', i));
   };
-  if (managed) {
-    const u = await managedUnit(engine, { ...spec, tier: 0 });
-    feed();
-    await u.idle();
-    await u.stop();
-  } else {
-    const u = await isolatedUnit(engine, { ...spec, tier: 0 });
-    feed();
-    await settle(engine, [u]);
-    await u.stop();
-  }
+  await runFed(engine, managed ? 'managed' : 0, spec, feed);
   const refused = engine.audit.entries().filter((e) => e.op.startsWith('isolated publish refused'));
   return { got, refused: refused.length, handlerErrors: engine.audit.counts()['unit-error'] };
 }
