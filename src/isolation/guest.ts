@@ -88,6 +88,9 @@ const RECEIVER = `(handler, clock, View, failed) => (view) => {
   }
 }`;
 
+/** Receiver texts made so far (each guest's is numbered). */
+let receivers = 0;
+
 type MakeReceiver = (
   handler: Handler,
   clock: { n: number },
@@ -234,7 +237,9 @@ export class Guest {
     } finally {
       loading = false;
     }
-    this.#receiver = c.evaluate(RECEIVER) as MakeReceiver;
+    // A text of its own per guest: V8 caches what it compiled by source text, and a shared copy
+    // would have one call site for every unit's handler again.
+    this.#receiver = c.evaluate(`/* ${String(++receivers)} */ ${RECEIVER}`) as MakeReceiver;
   }
 
   /**
