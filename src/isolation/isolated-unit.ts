@@ -15,6 +15,7 @@ import {
   Label,
   SluiceError,
   type Engine,
+  type Event,
   type Privilege,
   type Subscription,
   type Tag,
@@ -175,10 +176,16 @@ export class Publisher {
   publishPart(t: string, name: string, value: unknown, l: PartLabelRequest | undefined): void {
     const ctx = this.#ctx;
     try {
-      ctx.publish(t, ctx.event().add(name, value, this.#label(l)));
+      const ev = ctx.event();
+      // Without a label request, no label lookup (kept off the common path: smaller code).
+      ctx.publish(t, l === undefined ? ev.add(name, value) : this.#labelled(ev, name, value, l));
     } catch (e) {
       this.#refused(e);
     }
+  }
+
+  #labelled(ev: Event, name: string, value: unknown, l: PartLabelRequest): Event {
+    return ev.add(name, value, this.#label(l));
   }
 
   /** Publish one decoded output of tier 1 or 2 (`labels` is untrusted: checked here). */
