@@ -12,6 +12,12 @@
  * "tier 0 (parts)" reads `ev.parts.x` (a frozen projection built per event), printed only.
  * "tier 1 (piped)" is the tier-1 chain with pipes between its guests (src/isolation/pipe.ts).
  *
+ * Tier 0 against none is also given paired by round (the machine's load changes between
+ * rounds): `tier0_ratio` / `tier0_part_ratio` (median of the rounds' none ÷ tier 0 events/s) and
+ * `tier0_cpu_ratio` / `tier0_part_cpu_ratio` (median of the rounds' tier 0 ÷ none CPU per event
+ * on the busiest thread, where these chains run; 10 ms ticks, so ±10 % per run). Each run starts
+ * 50 ms after the previous one, so that its workers and child processes have ended.
+ *
  * Then the probe cost (probe-cost.ts): one trivial tier-0 unit with probes on (managed) and
  * off; `probes_ratio` (reading `ev.parts`) and `probes_ratio_get` (`ev.get`) in the JSON line
  * are with ÷ without.
@@ -77,6 +83,8 @@ interface Run {
 
 async function chain(mode: Mode): Promise<Run> {
   gc();
+  // Let the previous run's workers and child processes end before this one starts.
+  await new Promise((r) => setTimeout(r, 50));
   const n = EVENTS[keyOf(mode)] ?? 0;
   const engine = new Engine({ highWater: 2048 });
   const alice = engine.createTag('alice');
@@ -197,6 +205,18 @@ export async function main(): Promise<void> {
     );
     return 1e9 / Math.max(total / cores, busiest);
   };
+  // Tier 0 against none, paired by round: wall clock, and CPU per event of the busiest thread
+  // (the chain runs on one thread: what it cost, however much the machine's load held it up).
+  const busiest = (m: string): number[] => (cpus.get(m) ?? []).map((r) => r.busiestNs);
+  const cpuRatio = (m: string): number => {
+    const ns = busiest('none');
+    return median(busiest(m).map((x, i) => x / (ns[i] ?? Number.NaN)));
+  };
+  const t0Ratio = 1 / ratio('0');
+  const t0PartRatio = 1 / ratio('part');
+  console.log(
+    `  tier 0 / none, same-round medians: wall clock ${sig(t0Ratio).toString()}x (publishPart ${sig(t0PartRatio).toString()}x), CPU of the busiest thread ${sig(cpuRatio('0')).toString()}x (publishPart ${sig(cpuRatio('part')).toString()}x)`,
+  );
   const noneBound = bound('none');
   bound('0');
   bound('1');
@@ -216,6 +236,10 @@ export async function main(): Promise<void> {
       tier0_overhead: sig(none / t0),
       tier0_part_eps: Math.round(t0one),
       tier0_part_overhead: sig(none / t0one),
+      tier0_ratio: sig(t0Ratio),
+      tier0_part_ratio: sig(t0PartRatio),
+      tier0_cpu_ratio: sig(cpuRatio('0')),
+      tier0_part_cpu_ratio: sig(cpuRatio('part')),
       probes_ratio: probes.ratio,
       probes_ratio_get: probes.ratioGet,
       tier1_piped_ratio: sig(ratio('piped')),

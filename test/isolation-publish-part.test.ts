@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, Label } from '../src/index.js';
-import { isolatedUnit, managedUnit, type Tier } from '../src/isolation.js';
-import { settle } from './support/isolation.js';
+import type { Tier } from '../src/isolation.js';
+import { runFed } from './support/isolation.js';
 
 /** The same handler written with publish (objects) and with publishPart. */
 const body = (one: boolean): string => {
@@ -55,17 +55,7 @@ async function run(kind: Kind, one: boolean) {
     for (let i = 0; i < 3; i++) src.publish('in', src.event().add('x', i));
     src.publish('oops', src.event().add('go', 1));
   };
-  if (kind === 'managed') {
-    const u = await managedUnit(engine, { ...spec, tier: 0 });
-    feed();
-    await u.idle();
-    await u.stop();
-  } else {
-    const u = await isolatedUnit(engine, { ...spec, tier: kind });
-    feed();
-    await settle(engine, [u]);
-    await u.stop();
-  }
+  await runFed(engine, kind, spec, feed);
   const counts = engine.audit.counts();
   return {
     got,
