@@ -1,8 +1,8 @@
 /**
  * `pipe(from, topic, to)`: the publishes of tier-1 unit `from` on `topic` go straight from its
- * worker thread to the worker of tier-1 unit `to` (a ring in shared memory between the two guests, ring.ts),
- * instead of back through the host's thread and engine, and are delivered to `to`'s
- * subscriptions on `topic`. A chain of tier-1 units then crosses the host's thread once at
+ * worker thread to the worker of tier-1 unit `to` (a ring in shared memory between the two
+ * guests, ring.ts), instead of back through the host's thread and engine, and are delivered to
+ * `to`'s subscriptions on `topic`. A chain of tier-1 units then crosses the host's thread once at
  * each end, not at every hop.
  *
  * Why this keeps the rules of DESIGN.md §1 (the host checks once, when it wires the pipe):
